@@ -1,0 +1,34 @@
+# Every target creates the virtualenv it needs; nothing is assumed installed but python3.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config.yaml
+
+.PHONY: run test lint check clean
+
+$(BIN)/newsdesk: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/newsdesk
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/newsdesk
+	$(BIN)/newsdesk run --config $(CONFIG)
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
+
+check: $(BIN)/newsdesk
+	$(BIN)/newsdesk check --config $(CONFIG)
+
+clean:
+	rm -rf $(VENV) state feeds/*.atom

@@ -1,0 +1,26 @@
+"""What `newsdesk check` reports beyond validation: categories invented from unknown labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsdesk.config import Config
+from newsdesk.normalize.categories import ancestors
+
+
+def unconfigured_categories(config: Config) -> list[tuple[str, int]]:
+    """Categories in the store that no config entry names (nor is a parent of); empty if no store yet."""
+    url = config.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    from newsdesk.pipeline import open_store, utc_now
+
+    store = open_store(config, utc_now())
+    try:
+        known = {parent for category in config.categories for parent in ancestors(category.id)}
+        return [
+            (category, store.item_count_in_category(category))
+            for category in sorted(store.categories_in_use() - known)
+        ]
+    finally:
+        store.close()

@@ -1,0 +1,98 @@
+"""Command line: parses arguments, calls the modules, prints one line per expected error."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from newsdesk import __version__
+from newsdesk.config import Config, load_config
+from newsdesk.errors import ConfigError, NewsdeskError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk", description="Per-category feeds from news pages and feeds."
+    )
+    parser.add_argument("--version", action="version", version=f"newsdesk {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", default="config.yaml", type=Path, help="config file (default: config.yaml)"
+    )
+    verbosity = common.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log only problems")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    command("run", "refresh every source once, then publish the feeds")
+    command("check", "validate the config file")
+    preview = command("preview", "fetch and extract one source and show its items; stores nothing")
+    preview.add_argument("source", help="the source's name in the config")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    for noisy in ("urllib3", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    try:
+        config = load_config(args.config)
+        if args.command == "check":
+            return _check(config)
+        if args.command == "preview":
+            return _preview(config, args.source)
+        return _run(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(config: Config) -> int:
+    from newsdesk.pipeline import run
+
+    report = run(config)
+    for failed in report.failed:
+        for error in failed.errors:
+            print(f"newsdesk: {error}", file=sys.stderr)
+    publish_errors = report.publish.errors if report.publish else []
+    for error in publish_errors:
+        print(f"newsdesk: {error}", file=sys.stderr)
+    return EXIT_FAILED if report.failed or publish_errors else EXIT_OK
+
+
+def _check(config: Config) -> int:
+    from newsdesk.check import unconfigured_categories
+
+    print(
+        f"{config.path.name}: OK ({len(config.sources)} sources, {len(config.categories)} categories, "
+        f"output {config.output_dir})"
+    )
+    for category, count in unconfigured_categories(config):
+        print(
+            f"note: category {category!r} ({count} items) comes from a label that is not in "
+            "categories; add it with a title or make the label an alias"
+        )
+    return EXIT_OK
+
+
+def _preview(config: Config, name: str) -> int:
+    from newsdesk.preview import preview
+
+    return preview(config, config.source(name), sys.stdout)

@@ -1,0 +1,375 @@
+"""config.yaml -> validated Config. The only module that reads YAML config; errors name file, line and key."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsdesk.errors import ConfigError
+from newsdesk.selectors import SelectorSyntaxError, parse_field_selector
+from newsdesk.text import normalize_label
+
+CATEGORY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
+SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+DEFAULT_INTERVAL = timedelta(hours=1)
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30m' -> 30 minutes; units s, m, h, d."""
+    match = DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"invalid duration {text!r}: expected a number and a unit s, m, h or d, e.g. 30m")
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(_Strict):
+    title: str = Field(min_length=1)
+    url: str
+    author: str = Field(min_length=1)
+    language: str = "en"
+    timezone: str = "UTC"
+
+    @field_validator("url")
+    @classmethod
+    def _public_address(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) address, got {value!r}")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class CategoryConfig(_Strict):
+    id: str
+    title: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not CATEGORY_ID.match(value):
+            raise ValueError(
+                f"invalid category id {value!r}: use lowercase words joined by '-', "
+                "with '/' for sub-categories (e.g. company/innovation)"
+            )
+        return value
+
+    @property
+    def display_title(self) -> str:
+        return self.title or default_category_title(self.id)
+
+
+class SelectConfig(_Strict):
+    item: str | None = None
+    title: str | None = None
+    link: str | None = None
+    summary: str | None = None
+    category: str | None = None
+    date: str | None = None
+    image: str | None = None
+
+    @field_validator("title", "link", "summary", "category", "date", "image")
+    @classmethod
+    def _field_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_field_selector(value)
+            except SelectorSyntaxError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("item")
+    @classmethod
+    def _item_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                selector = parse_field_selector(value)
+            except SelectorSyntaxError as exc:
+                raise ValueError(str(exc)) from None
+            if selector.attribute is not None or selector.css is None:
+                raise ValueError(f"the card selector {value!r} must be a plain CSS selector")
+        return value
+
+
+class FetchConfig(_Strict):
+    timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    user_agent: str | None = None
+
+
+class SourceConfig(_Strict):
+    name: str
+    type: Literal["html", "feed", "items"]
+    url: str | None = None
+    urls: tuple[str, ...] | None = None
+    every: str | None = None
+    cron: str | None = None
+    language: str | None = None
+    category: str | None = None
+    select: SelectConfig | None = None
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SOURCE_NAME.match(value):
+            raise ValueError(f"invalid source name {value!r}: use letters, digits, '-', '_' or '.'")
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"invalid cron expression {value!r}: {exc}") from None
+        return value
+
+    @property
+    def pages(self) -> tuple[str, ...]:
+        """Every address this source reads, in config order."""
+        return ((self.url,) if self.url else ()) + (self.urls or ())
+
+    @property
+    def interval(self) -> timedelta:
+        return parse_duration(self.every) if self.every else DEFAULT_INTERVAL
+
+
+class Config(_Strict):
+    """The validated configuration; paths are absolute, addresses resolved."""
+
+    site: SiteConfig
+    output: Path = Path("feeds")
+    database: str = "state/newsdesk.db"
+    max_entries: int = Field(default=50, gt=0, le=10_000)
+    categories: tuple[CategoryConfig, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
+    fetch: FetchConfig = FetchConfig()
+    path: Path = Path("config.yaml")
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def output_dir(self) -> Path:
+        return self.output if self.output.is_absolute() else self.base_dir / self.output
+
+    @property
+    def database_url(self) -> str:
+        if "://" in self.database:
+            return self.database
+        file = Path(self.database)
+        file = file if file.is_absolute() else self.base_dir / file
+        return f"sqlite:///{file}"
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError([f"{self.path}: no source named {name!r} (known: {known})"])
+
+    def source_language(self, source: SourceConfig) -> str:
+        return source.language or self.site.language
+
+    def resolve_address(self, address: str) -> str:
+        """A page address as the fetcher takes it: http(s) URLs as they are, paths as file: URLs."""
+        scheme = urlsplit(address).scheme
+        if scheme in ("http", "https", "file"):
+            return address
+        file = Path(address)
+        file = file if file.is_absolute() else self.base_dir / file
+        return file.resolve().as_uri()
+
+
+def default_category_title(category_id: str) -> str:
+    """'company/innovation' -> 'Company - Innovation'."""
+    return " - ".join(part.replace("-", " ").capitalize() for part in category_id.split("/"))
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+    return value
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, parse and validate a config file; raise ConfigError listing every problem."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read config: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{file}: config is not UTF-8 text ({exc.reason})"]) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: Path) -> Config:
+    data, lines = _load_yaml(text, file)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{file}:1: the config must be a mapping of keys (site, sources, ...)"])
+    data = {**data, "path": file.resolve()}
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_errors(exc, file, lines)) from None
+    problems = [_locate(file, lines, loc, message) for loc, message in _semantic_problems(config)]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _load_yaml(text: str, file: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError([f"{file}{line}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{file}: invalid YAML: {exc}"]) from None
+    lines: dict[tuple[str | int, ...], int] = {}
+    if node is not None:
+        _record_lines(node, (), lines)
+    return data, lines
+
+
+def _record_lines(
+    node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, str(key.value))
+            lines[child] = key.start_mark.line + 1
+            _record_lines(value, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            _record_lines(value, (*path, index), lines)
+
+
+def _format_key(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def _locate(
+    file: Path, lines: dict[tuple[str | int, ...], int], loc: tuple[str | int, ...], message: str
+) -> str:
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    line = lines.get(probe)
+    where = f"{file.name}:{line}" if line else file.name
+    return f"{where} {_format_key(loc)}: {message}"
+
+
+def _format_validation_errors(
+    exc: ValidationError, file: Path, lines: dict[tuple[str | int, ...], int]
+) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if isinstance(part, str | int))
+        kind = error["type"]
+        if kind == "missing":
+            message = "required"
+        elif kind == "extra_forbidden":
+            message = "unknown key"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if (
+                "input" in error
+                and kind not in ("value_error",)
+                and not isinstance(error["input"], dict | list)
+            ):
+                message += f" (got {error['input']!r})"
+        problems.append(_locate(file, lines, loc, message))
+    return problems
+
+
+def _semantic_problems(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks that span several keys; each problem carries the key path it belongs to."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    category_ids: set[str] = set()
+    alias_owner: dict[str, str] = {}
+    for index, category in enumerate(config.categories):
+        if category.id in category_ids:
+            problems.append((("categories", index, "id"), f"duplicate category id {category.id!r}"))
+        category_ids.add(category.id)
+        for alias in category.aliases:
+            key = normalize_label(alias)
+            owner = alias_owner.setdefault(key, category.id)
+            if owner != category.id:
+                problems.append(
+                    (("categories", index, "aliases"), f"alias {alias!r} already names {owner!r}")
+                )
+    names: set[str] = set()
+    for index, source in enumerate(config.sources):
+        where: tuple[str | int, ...] = ("sources", index)
+        if source.name in names:
+            problems.append(((*where, "name"), f"duplicate source name {source.name!r}"))
+        names.add(source.name)
+        if not source.pages:
+            problems.append(((*where, "url"), "required: give url or urls"))
+        for key, addresses in (("url", (source.url,) if source.url else ()), ("urls", source.urls)):
+            for address in addresses or ():
+                scheme = urlsplit(address).scheme
+                if scheme and len(scheme) > 1 and scheme not in ("http", "https", "file"):
+                    problems.append(
+                        ((*where, key), f"unsupported address {address!r}: use http(s), file: or a path")
+                    )
+        if source.every and source.cron:
+            problems.append(((*where, "cron"), "give either every or cron, not both"))
+        if source.category is not None and source.category not in category_ids:
+            problems.append(
+                ((*where, "category"), f"unknown category {source.category!r} (not in categories)")
+            )
+        if source.type == "html":
+            if source.select is None:
+                problems.append(((*where, "select"), "required for an html source"))
+            else:
+                for field in ("item", "title"):
+                    if getattr(source.select, field) is None:
+                        problems.append(((*where, "select", field), "required for an html source"))
+        elif source.select is not None:
+            problems.append(((*where, "select"), f"only html sources take select (type is {source.type})"))
+    return problems

@@ -1,0 +1,188 @@
+"""Identity of a story and merging of its duplicates: pure functions of (stored, incoming), no I/O.
+
+A story is the same when it shares an identity key: its canonical URL, its feed id, or (for long
+enough summaries) its exact text. Merging keeps the richest version field by field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+from newsdesk.models import Item, StoredItem
+from newsdesk.text import comparable, extends, without_ellipsis
+
+HASH_VERSION = "1"
+# Below this many characters two identical summaries may be a template ("Read our newsletter").
+MIN_TEXT_IDENTITY = 80
+
+
+class Change(Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    record: StoredItem
+    change: Change
+    touched_categories: frozenset[str]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def identity_keys(item: Item) -> tuple[str, ...]:
+    """The keys under which this item is the same story as another; the first is its primary key."""
+    keys = []
+    if item.url:
+        keys.append(f"url:{item.url}")
+    if item.guid:
+        keys.append(f"guid:{item.source}:{item.guid}")
+    summary = comparable(without_ellipsis(item.summary_text))
+    if len(summary) >= MIN_TEXT_IDENTITY:
+        keys.append("text:" + _digest(comparable(item.title) + "\n" + summary))
+    if not keys:
+        # No link, no id, little text: the source and the title are all we have, and they are stable.
+        keys.append("card:" + _digest(item.source + "\n" + comparable(item.title)))
+    return tuple(keys)
+
+
+def content_hash(record: StoredItem) -> str:
+    """Stable fingerprint of what a reader sees; empty fields are left out so new fields change nothing."""
+    fields = {
+        "title": record.title,
+        "summary": record.summary_html,
+        "url": record.url,
+        "categories": sorted(record.categories),
+        "image": record.image,
+        "published": record.published.isoformat(),
+    }
+    data = {key: value for key, value in fields.items() if value}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return HASH_VERSION + hashlib.md5(canonical.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def collapse(items: Iterable[Item]) -> list[Item]:
+    """Merge the items of one refresh that are the same story (carousel clones, repeated cards)."""
+    merged: list[Item] = []
+    owner: dict[str, int] = {}
+    for item in items:
+        keys = identity_keys(item)
+        index = next((owner[key] for key in keys if key in owner), None)
+        if index is None:
+            index = len(merged)
+            merged.append(item)
+        else:
+            merged[index] = merge_items(merged[index], item)
+        for key in identity_keys(merged[index]) + keys:
+            owner.setdefault(key, index)
+    return merged
+
+
+def merge_items(first: Item, second: Item) -> Item:
+    """Two sightings in one refresh: richest field by field, categories united."""
+    title, summary_html, summary_text = first.title, first.summary_html, first.summary_text
+    if _richer(second.summary_text, summary_text):
+        summary_html, summary_text = second.summary_html, second.summary_text
+    if extends(second.title, title):
+        title = second.title
+    return replace(
+        first,
+        title=title,
+        summary_html=summary_html,
+        summary_text=summary_text,
+        url=first.url or second.url,
+        guid=first.guid or second.guid,
+        categories=_union(first.categories, second.categories),
+        new_categories=_union(first.new_categories, second.new_categories),
+        published=first.published or second.published,
+        image=first.image or second.image,
+    )
+
+
+def _richer(candidate: str, current: str) -> bool:
+    """True when `candidate` should replace `current`: it fills a gap or completes a cut summary."""
+    return bool(candidate) and (not current or extends(candidate, current))
+
+
+def _union(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*first, *second]))
+
+
+def new_record(item: Item, *, now: datetime, site_host: str) -> StoredItem:
+    """First sighting: identity minted here and never changed afterwards."""
+    keys = identity_keys(item)
+    seen = item.seen_at or now
+    published = item.published or seen
+    record = StoredItem(
+        entry_id=f"tag:{site_host},{seen:%Y-%m-%d}:{_digest(keys[0])}",
+        url=item.url,
+        title=item.title,
+        summary_html=item.summary_html,
+        summary_text=item.summary_text,
+        categories=item.categories,
+        published=published,
+        date_from_source=item.published is not None,
+        updated=published,
+        first_seen=seen,
+        image=item.image,
+        language=item.language,
+        content_source=item.source,
+        keys=keys,
+        sources=(item.source,),
+    )
+    return replace(record, content_hash=content_hash(record))
+
+
+def merge(stored: StoredItem | None, item: Item, *, now: datetime, site_host: str) -> MergeOutcome:
+    """Fold one incoming sighting into what is stored.
+
+    Richness decides between sources (a full summary beats a cut one, a source date beats none);
+    an edit made by the source that owns the text replaces it and moves `updated`.
+    """
+    if stored is None:
+        record = new_record(item, now=now, site_host=site_host)
+        return MergeOutcome(record, Change.NEW, frozenset(record.categories))
+    owner = stored.content_source
+    title, summary_html, summary_text = stored.title, stored.summary_html, stored.summary_text
+    if _richer(item.summary_text, summary_text):
+        summary_html, summary_text, owner = item.summary_html, item.summary_text, item.source
+    elif (
+        item.source == stored.content_source
+        and item.summary_text
+        and item.summary_text != stored.summary_text
+        and not extends(stored.summary_text, item.summary_text)
+    ):
+        summary_html, summary_text = item.summary_html, item.summary_text  # edited at its source
+    if extends(item.title, title) or (item.source == stored.content_source and item.title != title):
+        title = item.title
+    published, from_source = stored.published, stored.date_from_source
+    if not from_source and item.published is not None:
+        published, from_source = item.published, True
+    record = replace(
+        stored,
+        url=stored.url or item.url,
+        title=title,
+        summary_html=summary_html,
+        summary_text=summary_text,
+        categories=_union(stored.categories, item.categories),
+        published=published,
+        date_from_source=from_source,
+        image=stored.image or item.image,
+        content_source=owner,
+        keys=_union(stored.keys, identity_keys(item)),
+        sources=_union(stored.sources, (item.source,)),
+    )
+    new_hash = content_hash(record)
+    if new_hash == stored.content_hash:
+        return MergeOutcome(replace(record, content_hash=new_hash), Change.UNCHANGED, frozenset())
+    record = replace(record, content_hash=new_hash, updated=max(now, record.published))
+    touched = frozenset(record.categories) | frozenset(stored.categories)
+    return MergeOutcome(record, Change.UPDATED, touched)

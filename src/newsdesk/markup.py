@@ -1,0 +1,53 @@
+"""lxml helpers shared by extraction and normalizing: the text a reader sees, the markup inside."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import lxml.html
+from lxml.html import HtmlElement
+
+from newsdesk.text import clean_text
+
+SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
+BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th"})
+
+
+def is_hidden(element: HtmlElement) -> bool:
+    return element.get("hidden") is not None or element.get("aria-hidden") == "true"
+
+
+def visible_text(element: HtmlElement) -> str:
+    """The text a reader sees: no script/style/template, nothing hidden, <br> and blocks as spaces."""
+    return clean_text("".join(_text_parts(element, top=True)))
+
+
+def _text_parts(element: HtmlElement, top: bool) -> Iterator[str]:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    skip = not tag or tag in SKIPPED_TAGS or (not top and is_hidden(element))
+    if not skip:
+        if tag == "br":
+            yield " "
+        if element.text:
+            yield element.text
+        for child in element:
+            yield from _text_parts(child, top=False)
+        if tag in BLOCK_TAGS:
+            yield " "
+    if not top and element.tail:
+        yield element.tail
+
+
+def inner_html(element: HtmlElement) -> str:
+    """The markup inside an element, children serialized with their tails."""
+    parts = [element.text or ""]
+    parts.extend(lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in element)
+    return "".join(parts)
+
+
+def html_fragment_text(html: str) -> str:
+    """Visible text of an HTML fragment (e.g. a sanitized summary)."""
+    if not html.strip():
+        return ""
+    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
+    return visible_text(wrapper)

@@ -1,0 +1,104 @@
+"""The plain data passed between stages, named by which side of a stage it is on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """What fetch returns: the final URL after redirects and the raw body."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    fetched_at: datetime
+    not_modified: bool = False
+    requested_url: str = ""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One card or feed entry as found: strings, unresolved meaning, nothing trusted."""
+
+    source: str
+    page_url: str
+    title: str | None = None
+    link: str | None = None
+    summary: str | None = None
+    summary_is_html: bool = False
+    categories: tuple[str, ...] = ()
+    date_text: str | None = None
+    image: str | None = None
+    guid: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """A normalized item: canonical URL, clean text, canonical categories, aware UTC dates."""
+
+    source: str
+    url: str | None
+    title: str
+    summary_html: str
+    summary_text: str
+    categories: tuple[str, ...]
+    published: datetime | None
+    image: str | None
+    language: str
+    guid: str | None = None
+    seen_at: datetime | None = None
+    new_categories: tuple[str, ...] = ()
+    unparsed_date: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the store knows it: stable identity, first-seen time, the source that owns its text."""
+
+    entry_id: str
+    url: str | None
+    title: str
+    summary_html: str
+    summary_text: str
+    categories: tuple[str, ...]
+    published: datetime
+    date_from_source: bool
+    updated: datetime
+    first_seen: datetime
+    image: str | None
+    language: str
+    content_source: str
+    keys: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    content_hash: str = ""
+    row_id: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What one refresh changed in the store."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    categories_touched: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's refresh history as the store keeps it."""
+
+    name: str
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    failures: int = 0
+    last_error: str | None = None
+    items: int = 0

@@ -1,0 +1,60 @@
+"""Labels as sites write them -> canonical category ids, through the aliases of config.yaml."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from newsdesk.config import Config
+from newsdesk.text import normalize_label
+
+HIERARCHY_SEPARATORS = re.compile(r"\s*[|>»/]\s*")
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def category_for_unknown_label(label: str) -> str | None:
+    """'Student life | Clubs' -> 'student-life/clubs', so an unconfigured label is kept, not lost."""
+    parts = [slugify(part) for part in HIERARCHY_SEPARATORS.split(label)]
+    parts = [part for part in parts if part]
+    return "/".join(parts) or None
+
+
+def ancestors(category_id: str) -> list[str]:
+    """'a/b/c' -> ['a/b/c', 'a/b', 'a']."""
+    parts = category_id.split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+class CategoryResolver:
+    """Maps labels to ids; matching is case- and whitespace-insensitive, on aliases, ids and titles."""
+
+    def __init__(self, config: Config) -> None:
+        self._by_label: dict[str, str] = {}
+        for category in config.categories:
+            for label in (category.id, category.display_title, *category.aliases):
+                self._by_label.setdefault(normalize_label(label), category.id)
+        self.known = frozenset(category.id for category in config.categories)
+
+    def resolve(self, labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Return (category ids, ids made from unknown labels), each without repeats, in label order."""
+        found: list[str] = []
+        invented: list[str] = []
+        for label in labels:
+            key = normalize_label(label)
+            if not key:
+                continue
+            category = self._by_label.get(key)
+            if category is None:
+                category = category_for_unknown_label(label)
+                if category is None:
+                    continue
+                if category not in self.known and category not in invented:
+                    invented.append(category)
+            if category not in found:
+                found.append(category)
+        return tuple(found), tuple(invented)

@@ -1,0 +1,72 @@
+"""Date text -> aware UTC datetime: machine formats first (exact, fast), then dateparser for text dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIMESTAMP = re.compile(r"^\d{10}(\d{3})?$")
+TEXT_LANGUAGES = ("en", "fr")
+
+
+def parse_date(text: str | None, *, language: str, now: datetime, timezone: str = "UTC") -> datetime | None:
+    """The moment a date text names, in UTC; None when it names none. `now` anchors relative dates."""
+    if not text or not text.strip():
+        return None
+    text = " ".join(text.split())
+    zone = ZoneInfo(timezone)
+    parsed = _machine_date(text, zone) or _text_date(text, language, now, zone)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def _machine_date(text: str, zone: ZoneInfo) -> datetime | None:
+    if TIMESTAMP.match(text):
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return datetime.fromtimestamp(seconds, UTC)
+    if DATE_ONLY.match(text):
+        try:
+            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
+        except ValueError:
+            return None
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):
+        try:
+            return datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            pass
+    if re.match(r"^([A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d", text):
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _text_date(text: str, language: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    import dateparser  # imported lazily: it is slow to load and most sources give machine dates
+
+    base = now.astimezone(zone).replace(tzinfo=None)
+    languages = list(dict.fromkeys([language.split("-")[0].lower(), *TEXT_LANGUAGES]))
+    try:
+        parsed = dateparser.parse(
+            text,
+            languages=languages,
+            settings={
+                "RELATIVE_BASE": base,
+                "PREFER_DATES_FROM": "past",
+                "REQUIRE_PARTS": ["day", "month"],
+                "RETURN_AS_TIMEZONE_AWARE": False,
+            },
+        )
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    result: datetime = parsed
+    return result

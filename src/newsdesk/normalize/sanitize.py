@@ -1,0 +1,42 @@
+"""Untrusted HTML -> markup safe in any output (nh3, the Rust ammonia sanitizer): no script can survive."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin
+
+import nh3
+
+from newsdesk.normalize.urls import is_web_url
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "b", "i", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "sub", "sup"}
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+_SPACE = re.compile(r"\s+")
+
+
+def sanitize_html(markup: str, base_url: str) -> str:
+    """Keep harmless markup; relative links made absolute, non-http(s) links removed."""
+
+    def absolute_links(tag: str, attribute: str, value: str) -> str | None:
+        if attribute != "href":
+            return value
+        url = urljoin(base_url, value.strip())
+        return url if is_web_url(url) else None
+
+    cleaned = nh3.clean(
+        markup,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=absolute_links,
+    )
+    return _SPACE.sub(" ", cleaned).strip()
+
+
+def text_to_html(text: str) -> str:
+    return html.escape(text, quote=False)

@@ -1,0 +1,371 @@
+"""SQLAlchemy Core schema and queries: SQLite (WAL) by default, any SQLAlchemy URL otherwise.
+
+A refresh is one transaction: items, identity keys, page bookkeeping and the source's state change
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from newsdesk.dedup import Change, collapse, identity_keys, merge
+from newsdesk.models import Item, SourceState, StoredItem, StoreResult
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the backend keeps."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+items_table = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("entry_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("url", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary_html", sa.Text, nullable=False),
+    sa.Column("summary_text", sa.Text, nullable=False),
+    sa.Column("image", sa.Text),
+    sa.Column("language", sa.String(20), nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False, index=True),
+    sa.Column("date_from_source", sa.Boolean, nullable=False),
+    sa.Column("updated", UTCDateTime, nullable=False, index=True),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("content_source", sa.String(200), nullable=False),
+    sa.Column("content_hash", sa.String(40), nullable=False),
+    sa.Column("sources", sa.Text, nullable=False),
+)
+
+item_keys_table = sa.Table(
+    "item_keys",
+    metadata,
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+item_categories_table = sa.Table(
+    "item_categories",
+    metadata,
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category", sa.String(200), primary_key=True, index=True),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+
+sources_table = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("last_attempt", UTCDateTime),
+    sa.Column("last_success", UTCDateTime),
+    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+)
+
+pages_table = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False, index=True),
+    sa.Column("item_count", sa.Integer, nullable=False, default=0),
+    sa.Column("last_fetch", UTCDateTime),
+)
+
+meta_table = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we send BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        # Read-then-write transactions must hold the write lock from the start, or two writers
+        # deadlock on upgrade; readers take a plain deferred BEGIN so they never block the daemon.
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Store:
+    """All database access; every other module sees plain dataclasses."""
+
+    def __init__(self, url: str, *, site_host: str) -> None:
+        self.site_host = site_host
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(self.engine)
+        self._writer = self.engine.execution_options(immediate=True)
+
+    def create(self, now: datetime) -> None:
+        """Create the schema on first use; record when the store was born (the date of empty feeds)."""
+        metadata.create_all(self.engine)
+        with self._writer.begin() as conn:
+            existing = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "created")
+            ).scalar()
+            if existing is None:
+                conn.execute(meta_table.insert().values(key="created", value=now.isoformat()))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- refreshes ---------------------------------------------------------------------------
+
+    def record_refresh(
+        self,
+        source: str,
+        items: Sequence[Item],
+        *,
+        page_counts: dict[str, int],
+        now: datetime,
+        error: str | None = None,
+    ) -> StoreResult:
+        """Store one refresh's items and bookkeeping in a single transaction."""
+        new = updated = unchanged = 0
+        touched: set[str] = set()
+        with self._writer.begin() as conn:
+            for item in collapse(items):
+                stored = self._find(conn, identity_keys(item))
+                outcome = merge(stored, item, now=now, site_host=self.site_host)
+                if outcome.change is Change.NEW:
+                    new += 1
+                elif outcome.change is Change.UPDATED:
+                    updated += 1
+                else:
+                    unchanged += 1
+                touched |= outcome.touched_categories
+                if stored is None or outcome.record != stored:
+                    self._save(conn, outcome.record)
+            for url, count in page_counts.items():
+                self._save_page(conn, url, source, count, now)
+            self._save_attempt(conn, source, now, error)
+        return StoreResult(new, updated, unchanged, frozenset(touched))
+
+    def record_failure(self, source: str, *, now: datetime, error: str) -> None:
+        with self._writer.begin() as conn:
+            self._save_attempt(conn, source, now, error)
+
+    def page_item_counts(self, urls: Iterable[str]) -> dict[str, int]:
+        wanted = list(urls)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(pages_table.c.url, pages_table.c.item_count).where(pages_table.c.url.in_(wanted))
+            )
+            return {row.url: row.item_count for row in rows}
+
+    def _find(self, conn: Connection, keys: Sequence[str]) -> StoredItem | None:
+        row_ids = conn.execute(
+            sa.select(item_keys_table.c.item_id)
+            .where(item_keys_table.c.key.in_(keys))
+            .order_by(item_keys_table.c.item_id)
+            .limit(1)
+        ).scalar()
+        if row_ids is None:
+            return None
+        records = self._load(conn, sa.select(items_table).where(items_table.c.id == row_ids))
+        return records[0] if records else None
+
+    def _distinct_updated(self, conn: Connection, record: StoredItem) -> StoredItem:
+        """Give no two items the same `updated`: feed readers and validators treat a tie as a dupe."""
+        moment = record.updated
+        while conn.execute(
+            sa.select(items_table.c.id)
+            .where(items_table.c.updated == moment, items_table.c.id != (record.row_id or -1))
+            .limit(1)
+        ).first():
+            moment += timedelta(seconds=1)
+        return record if moment == record.updated else replace(record, updated=moment)
+
+    def _save(self, conn: Connection, record: StoredItem) -> None:
+        record = self._distinct_updated(conn, record)
+        values = {
+            "entry_id": record.entry_id,
+            "url": record.url,
+            "title": record.title,
+            "summary_html": record.summary_html,
+            "summary_text": record.summary_text,
+            "image": record.image,
+            "language": record.language,
+            "published": record.published,
+            "date_from_source": record.date_from_source,
+            "updated": record.updated,
+            "first_seen": record.first_seen,
+            "content_source": record.content_source,
+            "content_hash": record.content_hash,
+            "sources": json.dumps(list(record.sources)),
+        }
+        row_id = record.row_id
+        if row_id is None:
+            inserted = conn.execute(items_table.insert().values(**values)).inserted_primary_key
+            assert inserted is not None
+            row_id = inserted[0]
+        else:
+            conn.execute(items_table.update().where(items_table.c.id == row_id).values(**values))
+            conn.execute(item_categories_table.delete().where(item_categories_table.c.item_id == row_id))
+        if record.categories:
+            conn.execute(
+                item_categories_table.insert(),
+                [
+                    {"item_id": row_id, "category": category, "position": position}
+                    for position, category in enumerate(record.categories)
+                ],
+            )
+        taken = set(
+            conn.execute(
+                sa.select(item_keys_table.c.key).where(item_keys_table.c.key.in_(record.keys))
+            ).scalars()
+        )
+        fresh = [{"key": key, "item_id": row_id} for key in record.keys if key not in taken]
+        if fresh:
+            conn.execute(item_keys_table.insert(), fresh)
+
+    def _save_page(self, conn: Connection, url: str, source: str, count: int, now: datetime) -> None:
+        values = {"source": source, "item_count": count, "last_fetch": now}
+        changed = conn.execute(pages_table.update().where(pages_table.c.url == url).values(**values)).rowcount
+        if not changed:
+            conn.execute(pages_table.insert().values(url=url, **values))
+
+    def _save_attempt(self, conn: Connection, source: str, now: datetime, error: str | None) -> None:
+        state = conn.execute(sa.select(sources_table).where(sources_table.c.name == source)).first()
+        if state is None:
+            conn.execute(sources_table.insert().values(name=source, failures=0))
+        values: dict[str, Any] = {"last_attempt": now, "last_error": error}
+        if error is None:
+            values.update(last_success=now, failures=0)
+        else:
+            values["failures"] = sources_table.c.failures + 1
+        conn.execute(sources_table.update().where(sources_table.c.name == source).values(**values))
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def created(self) -> datetime:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "created")
+            ).scalar_one()
+        return datetime.fromisoformat(value)
+
+    def latest_items(self, category: str | None, limit: int) -> list[StoredItem]:
+        """Newest first; a category includes its sub-categories; None means every item."""
+        query = sa.select(items_table)
+        if category is not None:
+            members = sa.select(item_categories_table.c.item_id).where(
+                sa.or_(
+                    item_categories_table.c.category == category,
+                    item_categories_table.c.category.startswith(category + "/", autoescape=True),
+                )
+            )
+            query = query.where(items_table.c.id.in_(members))
+        query = query.order_by(items_table.c.published.desc(), items_table.c.entry_id.desc())
+        with self.engine.connect() as conn:
+            return self._load(conn, query.limit(limit))
+
+    def categories_in_use(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(item_categories_table.c.category).distinct()).scalars())
+
+    def item_count(self, source: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(items_table)
+        if source is not None:
+            query = query.where(items_table.c.sources.like(f'%"{source}"%'))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def item_count_in_category(self, category: str) -> int:
+        query = sa.select(sa.func.count()).where(item_categories_table.c.category == category)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def source_states(self) -> dict[str, SourceState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(sources_table)).all()
+        return {
+            row.name: SourceState(
+                name=row.name,
+                last_attempt=row.last_attempt,
+                last_success=row.last_success,
+                failures=row.failures,
+                last_error=row.last_error,
+                items=self.item_count(row.name),
+            )
+            for row in rows
+        }
+
+    def _load(self, conn: Connection, query: sa.Select[Any]) -> list[StoredItem]:
+        rows = conn.execute(query).all()
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        categories: dict[int, list[str]] = {row_id: [] for row_id in ids}
+        for item_id, category in conn.execute(
+            sa.select(item_categories_table.c.item_id, item_categories_table.c.category)
+            .where(item_categories_table.c.item_id.in_(ids))
+            .order_by(item_categories_table.c.item_id, item_categories_table.c.position)
+        ):
+            categories[item_id].append(category)
+        keys: dict[int, list[str]] = {row_id: [] for row_id in ids}
+        for item_id, key in conn.execute(
+            sa.select(item_keys_table.c.item_id, item_keys_table.c.key).where(
+                item_keys_table.c.item_id.in_(ids)
+            )
+        ):
+            keys[item_id].append(key)
+        return [
+            StoredItem(
+                entry_id=row.entry_id,
+                url=row.url,
+                title=row.title,
+                summary_html=row.summary_html,
+                summary_text=row.summary_text,
+                categories=tuple(categories[row.id]),
+                published=row.published,
+                date_from_source=row.date_from_source,
+                updated=row.updated,
+                first_seen=row.first_seen,
+                image=row.image,
+                language=row.language,
+                content_source=row.content_source,
+                keys=tuple(sorted(keys[row.id])),
+                sources=tuple(json.loads(row.sources)),
+                content_hash=row.content_hash,
+                row_id=row.id,
+            )
+            for row in rows
+        ]
