@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 
 import lxml.html
@@ -43,6 +44,16 @@ def inner_html(element: HtmlElement) -> str:
     parts = [element.text or ""]
     parts.extend(lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in element)
     return "".join(parts)
+
+
+def visible_inner_html(element: HtmlElement) -> str:
+    """Inner markup without what a reader never sees (hidden elements, scripts, styles, templates)."""
+    clone = copy.deepcopy(element)
+    for child in list(clone.iterdescendants()):
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if (not tag or tag in SKIPPED_TAGS or is_hidden(child)) and child.getparent() is not None:
+            child.drop_tree()
+    return inner_html(clone)
 
 
 def html_fragment_text(html: str) -> str:

@@ -1,8 +1,13 @@
-"""Entries of an RSS 0.9x/1.0/2.0, Atom or JSON feed; the only importer of feedparser."""
+"""Entries of an RSS 0.9x/1.0/2.0, Atom or JSON feed; the only importer of feedparser.
+
+feedparser 6.0 (the released line) has no JSON Feed support, so JSON Feed 1.0/1.1 is read here.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -14,6 +19,8 @@ HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 
 
 def extract_feed(page: Page, source: str) -> list[RawItem]:
+    if _looks_like_json(page):
+        return _json_feed(page, source)
     headers = dict(page.headers)
     headers["content-location"] = page.url
     parsed = feedparser.parse(page.body, response_headers=headers, sanitize_html=True)
@@ -65,3 +72,48 @@ def _image(entry: Any) -> str | None:
     if isinstance(image, dict) and image.get("href"):
         return str(image["href"])
     return None
+
+
+def _looks_like_json(page: Page) -> bool:
+    return "json" in page.content_type.lower() or page.body.lstrip()[:1] == b"{"
+
+
+def _json_feed(page: Page, source: str) -> list[RawItem]:
+    try:
+        data = json.loads(page.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ExtractError(source, page.url, f"not a valid JSON Feed: {exc}") from None
+    version = data.get("version", "") if isinstance(data, dict) else ""
+    if not str(version).startswith("https://jsonfeed.org/version/"):
+        raise ExtractError(source, page.url, "not a JSON Feed (no jsonfeed.org version)")
+    entries = data.get("items")
+    if not isinstance(entries, list):
+        raise ExtractError(source, page.url, "JSON Feed without an items list")
+    base = str(data.get("feed_url") or page.url)
+    items = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ExtractError(source, page.url, f"JSON Feed item [{index}] is not an object")
+        link = entry.get("url") or entry.get("external_url")
+        image = entry.get("image") or entry.get("banner_image")
+        html = entry.get("content_html") or entry.get("summary")
+        text = entry.get("content_text")
+        items.append(
+            RawItem(
+                source=source,
+                page_url=page.url,
+                title=_text(entry.get("title")),
+                link=urljoin(base, str(link)) if link else None,
+                summary=str(html) if html else (str(text) if text else None),
+                summary_is_html=bool(html),
+                categories=tuple(str(tag) for tag in entry.get("tags") or [] if tag),
+                date_text=_text(entry.get("date_published") or entry.get("date_modified")),
+                image=urljoin(base, str(image)) if image else None,
+                guid=_text(entry.get("id")),
+            )
+        )
+    return items
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)

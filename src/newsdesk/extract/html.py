@@ -11,7 +11,7 @@ from w3lib.encoding import html_to_unicode
 
 from newsdesk.config import SelectConfig
 from newsdesk.errors import ExtractError
-from newsdesk.markup import inner_html, is_hidden, visible_text
+from newsdesk.markup import is_hidden, visible_inner_html, visible_text
 from newsdesk.models import Page, RawItem
 from newsdesk.selectors import FieldSelector, parse_field_selector
 from newsdesk.selectors import select as select_elements
@@ -40,7 +40,8 @@ def parse_html(page: Page, source: str) -> HtmlElement:
     if not text.strip():
         raise ExtractError(source, page.url, "the page is empty")
     try:
-        parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=False)
+        # The text is decoded already: tell libxml2 so a <meta charset> cannot make it decode twice.
+        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
         document: HtmlElement = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
         return document
     except (etree.ParserError, ValueError) as exc:
@@ -87,7 +88,7 @@ def _read_card(card: HtmlElement, select: SelectConfig, source: str, page_url: s
     summary: str | None = None
     if summary_found is not None:
         field, element = summary_found
-        summary = element.get(field.attribute) if field.attribute else inner_html(element)
+        summary = element.get(field.attribute) if field.attribute else visible_inner_html(element)
     date = _date(first(select.date))
     image = _image(first(select.image), base)
     categories = _all_texts(card, select.category)

@@ -49,24 +49,23 @@ def _machine_date(text: str, zone: ZoneInfo) -> datetime | None:
 
 
 def _text_date(text: str, language: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """A text date, alone ("10 novembre 2026") or inside a longer text ("Publié le 10 novembre 2026 par")."""
     import dateparser  # imported lazily: it is slow to load and most sources give machine dates
+    from dateparser.search import search_dates
 
-    base = now.astimezone(zone).replace(tzinfo=None)
     languages = list(dict.fromkeys([language.split("-")[0].lower(), *TEXT_LANGUAGES]))
+    settings = {
+        "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
+        "PREFER_DATES_FROM": "past",
+        "REQUIRE_PARTS": ["day", "month"],
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
     try:
-        parsed = dateparser.parse(
-            text,
-            languages=languages,
-            settings={
-                "RELATIVE_BASE": base,
-                "PREFER_DATES_FROM": "past",
-                "REQUIRE_PARTS": ["day", "month"],
-                "RETURN_AS_TIMEZONE_AWARE": False,
-            },
-        )
+        parsed = dateparser.parse(text, languages=languages, settings=settings)
+        if parsed is None:
+            found = search_dates(text, languages=languages, settings=settings)
+            parsed = found[0][1] if found else None
     except (ValueError, OverflowError):
         return None
-    if parsed is None:
-        return None
-    result: datetime = parsed
+    result: datetime | None = parsed
     return result

@@ -1,0 +1,24 @@
+"""Fixtures shared by every test: a hand-moved clock and configs written to real files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import Clock, write_config
+
+from newsdesk.config import Config, load_config
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Config]:
+    def make(sources: str, **kwargs: str) -> Config:
+        return load_config(write_config(tmp_path, sources, **kwargs))
+
+    return make

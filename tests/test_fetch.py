@@ -1,0 +1,133 @@
+"""fetch over real HTTP (pytest-httpserver on 127.0.0.1) and real files."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from helpers import Clock
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from newsdesk import __version__
+from newsdesk.config import FetchConfig
+from newsdesk.errors import FetchError
+from newsdesk.fetch import fetch
+
+SETTINGS = FetchConfig(timeout=2, connect_timeout=1, max_bytes=10_000, max_redirects=3)
+
+
+@pytest.fixture
+def session() -> requests.Session:
+    with requests.Session() as s:
+        s.max_redirects = SETTINGS.max_redirects
+        s.headers["User-Agent"] = f"newsdesk/{__version__} (+https://news.example.org/)"
+        yield s
+
+
+def get(url: str, session: requests.Session, clock: Clock, settings: FetchConfig = SETTINGS):
+    return fetch(url, source="src", settings=settings, session=session, now=clock)
+
+
+def test_success_returns_body_final_url_and_headers(httpserver: HTTPServer, session, clock) -> None:
+    httpserver.expect_request("/news").respond_with_data(
+        "<p>hello</p>", content_type="text/html; charset=utf-8"
+    )
+    page = get(httpserver.url_for("/news"), session, clock)
+    assert page.status == 200
+    assert page.body == b"<p>hello</p>"
+    assert page.content_type.startswith("text/html")
+    assert page.fetched_at == clock()
+
+
+def test_user_agent_names_newsdesk(httpserver: HTTPServer, session, clock) -> None:
+    seen = {}
+
+    def handler(request: Request) -> Response:
+        seen["ua"] = request.headers.get("User-Agent")
+        return Response("ok")
+
+    httpserver.expect_request("/").respond_with_handler(handler)
+    get(httpserver.url_for("/"), session, clock)
+    assert seen["ua"].startswith(f"newsdesk/{__version__} (+https://news.example.org/)")
+
+
+@pytest.mark.parametrize("status", [404, 410, 429, 500, 503])
+def test_error_status_is_a_fetch_error_naming_source_and_url(
+    httpserver: HTTPServer, session, clock, status: int
+) -> None:
+    httpserver.expect_request("/gone").respond_with_data("no", status=status)
+    url = httpserver.url_for("/gone")
+    with pytest.raises(FetchError) as caught:
+        get(url, session, clock)
+    assert str(caught.value).startswith(f"source 'src' {url}: HTTP {status}")
+    assert "\n" not in str(caught.value)
+
+
+def test_redirect_is_followed_and_final_url_kept(httpserver: HTTPServer, session, clock) -> None:
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/new")}
+    )
+    httpserver.expect_request("/new").respond_with_data("moved here")
+    page = get(httpserver.url_for("/old"), session, clock)
+    assert page.url == httpserver.url_for("/new")
+    assert page.requested_url == httpserver.url_for("/old")
+    assert page.body == b"moved here"
+
+
+def test_redirect_loop_is_capped(httpserver: HTTPServer, session, clock) -> None:
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/loop")}
+    )
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        get(httpserver.url_for("/loop"), session, clock)
+
+
+def test_body_over_the_cap_is_refused(httpserver: HTTPServer, session, clock) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 50_000)
+    with pytest.raises(FetchError, match="10000 byte cap"):
+        get(httpserver.url_for("/big"), session, clock)
+
+
+def test_gzip_body_is_capped_after_decoding(httpserver: HTTPServer, session, clock) -> None:
+    bomb = gzip.compress(b"\0" * 1_000_000)  # ~1 KB on the wire, 1 MB unpacked
+    httpserver.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="text/html"
+    )
+    with pytest.raises(FetchError, match="byte cap"):
+        get(httpserver.url_for("/bomb"), session, clock)
+
+
+def test_slow_server_times_out(httpserver: HTTPServer, session, clock) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(1.5)
+        return Response("late")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    settings = FetchConfig(timeout=0.5, connect_timeout=0.5, max_bytes=10_000)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out"):
+        get(httpserver.url_for("/slow"), session, clock, settings)
+    assert time.monotonic() - started < 1.4
+
+
+def test_connection_refused_is_a_fetch_error(session, clock) -> None:
+    with pytest.raises(FetchError, match="request failed"):
+        get("http://127.0.0.1:9/", session, clock)
+
+
+def test_file_url_and_missing_file(tmp_path: Path, session, clock) -> None:
+    page_file = tmp_path / "page.html"
+    page_file.write_text("<p>local</p>")
+    page = get(page_file.as_uri(), session, clock)
+    assert page.body == b"<p>local</p>"
+    with pytest.raises(FetchError, match="file not found"):
+        get((tmp_path / "missing.html").as_uri(), session, clock)
+
+
+def test_unsupported_scheme(session, clock) -> None:
+    with pytest.raises(FetchError, match="unsupported URL scheme 'ftp'"):
+        get("ftp://example.org/x", session, clock)

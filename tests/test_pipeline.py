@@ -1,0 +1,184 @@
+"""Whole refreshes over real HTTP (pytest-httpserver), a real SQLite file and real feed files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+import pytest
+from helpers import Clock, card, html_source, page
+from pytest_httpserver import HTTPServer
+
+from newsdesk.config import Config
+from newsdesk.pipeline import run
+
+CUT = "Generating renewable electricity at an altitude of 1,000 meters using airships, winner of..."
+FULL = (
+    "Generating renewable electricity at an altitude of 1,000 meters using airships, winner of the "
+    "regional innovation award, is now preparing its first demonstrator."
+)
+
+
+def serve(server: HTTPServer, path: str, body: str, content_type: str = "text/html; charset=utf-8", status: int = 200) -> str:
+    server.expect_request(path).respond_with_data(body, content_type=content_type, status=status)
+    return server.url_for(path)
+
+
+def rss(*items: tuple[str, str, str, str]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><description>{text}</description>"
+        f"<category>{label}</category><pubDate>Fri, 20 Nov 2026 09:30:00 +0100</pubDate></item>"
+        for title, link, text, label in items
+    )
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>Press</title><link>https://www.example.org/</link><description>d</description>{entries}</channel></rss>"
+
+
+def entries(config: Config, name: str) -> list:
+    parsed = feedparser.parse((config.output_dir / f"{name}.atom").read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed.entries
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.glob("*.atom"))}
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer, make_config, clock: Clock):
+    """Two pages of one html source and a press feed, all on a local server."""
+    home = serve(
+        httpserver,
+        "/en/",
+        page(
+            card("What if we put wind turbines in the sky?", "/en/news/wind?utm_source=home", label="Company\n | Innovation", summary=CUT),
+            card("Metal recycling", "/en/news/metal#top", label="Research", date="2026-11-13T10:00:00+01:00"),
+            card("Seminar series", "/en/news/seminar", label="Student life | Clubs", date=None),
+        ),
+    )
+    study = serve(
+        httpserver,
+        "/en/study",
+        page(card("What if we put wind turbines in the sky?", "/en/news/wind?utm_source=study", label="Company | Innovation", summary=CUT)),
+    )
+    press = serve(
+        httpserver,
+        "/press.rss",
+        rss(
+            ("What if we put wind turbines in the sky?", httpserver.url_for("/en/news/wind"), FULL, "Research"),
+            ("Activity report", httpserver.url_for("/press/report"), "The 2026 report.", "Press"),
+        ),
+        content_type="application/rss+xml",
+    )
+    sources = html_source("site-en", [home, study]) + f"- name: press\n  type: feed\n  url: {press}\n"
+    return make_config(sources)
+
+
+def test_run_publishes_per_category_feeds_with_merged_entries(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+    report = run(site, now=clock)
+    assert not report.failed
+    assert {p.name for p in site.output_dir.glob("*.atom")} == {
+        "all.atom",
+        "company.atom",
+        "company-innovation.atom",
+        "institute.atom",
+        "institute-training.atom",
+        "research.atom",
+        "press.atom",
+        "student-life.atom",
+        "student-life-clubs.atom",
+    }
+    wind_url = httpserver.url_for("/en/news/wind")
+    all_entries = entries(site, "all")
+    assert [e.title for e in all_entries].count("What if we put wind turbines in the sky?") == 1
+    assert len(all_entries) == 4
+    (wind,) = [e for e in all_entries if e.link == wind_url]
+    assert wind.summary == FULL  # the feed's full text beats the cut card
+    assert {t.term for t in wind.tags} == {"company/innovation", "research"}
+    assert wind.published == "2026-11-20T08:30:00+00:00"
+    assert [e.title for e in entries(site, "company")] == ["What if we put wind turbines in the sky?"]
+    assert [e.link for e in entries(site, "research")] == [wind_url, httpserver.url_for("/en/news/metal")]
+    clubs = entries(site, "student-life-clubs")
+    assert [e.title for e in clubs] == ["Seminar series"]
+    assert clubs[0].published == clock().isoformat()  # no date: first seen
+    feed = feedparser.parse((site.output_dir / "company-innovation.atom").read_bytes()).feed
+    assert feed.title == "Test news: Company - Innovation"
+    assert feed.id == "https://news.example.org/company-innovation.atom"
+    assert any(link.rel == "self" and link.href == feed.id for link in feed.links)
+
+
+def test_second_run_over_unchanged_sources_rewrites_nothing(site: Config, clock: Clock) -> None:
+    run(site, now=clock)
+    before = snapshot(site.output_dir)
+    clock.advance(hours=1)
+    report = run(site, now=clock)
+    assert report.publish is not None and report.publish.written == []
+    assert snapshot(site.output_dir) == before
+    assert sum(r.result.unchanged for r in report.refreshes) == 5
+
+
+def test_failing_source_keeps_everything_published(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+    run(site, now=clock)
+    before = snapshot(site.output_dir)
+    httpserver.clear()
+    serve(httpserver, "/en/", "boom", status=500)
+    serve(httpserver, "/en/study", "boom", status=503)
+    serve(httpserver, "/press.rss", "<html>not a feed</html>", content_type="text/html")
+    clock.advance(hours=1)
+    report = run(site, now=clock)
+    assert {r.source for r in report.failed} == {"site-en", "press"}
+    (site_failure,) = [r for r in report.failed if r.source == "site-en"]
+    assert any("HTTP 500" in e and httpserver.url_for("/en/") in e for e in site_failure.errors)
+    assert snapshot(site.output_dir) == before
+
+
+def test_selectors_that_suddenly_match_nothing_are_a_failure(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+    run(site, now=clock)
+    count = len(entries(site, "all"))
+    httpserver.clear()
+    serve(httpserver, "/en/", "<html><body><div class='redesign'>New theme</div></body></html>")
+    serve(httpserver, "/en/study", page(card("Study story", "/en/news/study-story")))
+    serve(httpserver, "/press.rss", rss(), content_type="application/rss+xml")
+    clock.advance(hours=1)
+    report = run(site, now=clock)
+    (failure,) = [r for r in report.failed if r.source == "site-en"]
+    assert "no items found where 6 were found before" in failure.errors[0]
+    titles = [e.title for e in entries(site, "all")]
+    assert "Study story" in titles  # the page that still works is stored
+    assert len(titles) == count + 1  # and nothing was lost
+
+
+def test_edited_story_keeps_id_and_published_and_gets_new_updated(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+    run(site, now=clock)
+    (before,) = [e for e in entries(site, "research") if "metal" in e.link]
+    httpserver.clear()
+    serve(
+        httpserver,
+        "/en/",
+        page(
+            card("What if we put wind turbines in the sky?", "/en/news/wind", label="Company | Innovation", summary=CUT),
+            card("Metal recycling: greener methods", "/en/news/metal", label="Research", date="2026-11-13T10:00:00+01:00"),
+            card("Seminar series", "/en/news/seminar", label="Student life | Clubs", date=None),
+        ),
+    )
+    clock.advance(days=1)
+    run(site, now=clock)
+    (after,) = [e for e in entries(site, "research") if "metal" in e.link]
+    assert after.title == "Metal recycling: greener methods"
+    assert after.id == before.id
+    assert after.published == before.published == "2026-11-13T09:00:00+00:00"
+    assert after.updated == clock().isoformat() != before.updated
+
+
+def test_max_entries_caps_every_feed(httpserver: HTTPServer, make_config, clock: Clock) -> None:
+    cards = [card(f"Story {n}", f"/n/{n}", date=f"2026-11-{n:02d}T10:00:00Z") for n in range(1, 21)]
+    url = serve(httpserver, "/many", page(*cards))
+    config = make_config(html_source("many", [url]), extra="max_entries: 5\n")
+    run(config, now=clock)
+    assert [e.title for e in entries(config, "all")] == [f"Story {n}" for n in (20, 19, 18, 17, 16)]
+    assert len(entries(config, "research")) == 5
+
+
+def test_unknown_label_becomes_a_category_and_is_logged(site: Config, clock: Clock, caplog) -> None:
+    caplog.set_level("INFO", logger="newsdesk")
+    run(site, now=clock)
+    assert any("filed under 'student-life/clubs'" in r.getMessage() for r in caplog.records)
