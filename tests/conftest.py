@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import Clock, write_config
 
 from newsdesk.config import Config, load_config
+
+from helpers import Clock, write_config
 
 
 @pytest.fixture

@@ -53,7 +53,9 @@ class Clock:
         self.current += timedelta(**delta)
 
 
-def write_config(folder: Path, sources: str, *, extra: str = "", site_url: str = "https://news.example.org/") -> Path:
+def write_config(
+    folder: Path, sources: str, *, extra: str = "", site_url: str = "https://news.example.org/"
+) -> Path:
     """Write a full config.yaml (site, categories, the given sources) and return its path."""
     text = (
         textwrap.dedent(
@@ -106,4 +108,5 @@ def page(*cards: str, carousel: bool = True) -> str:
     """A page listing the cards, twice when `carousel` (as the reference page does)."""
     block = "".join(cards)
     repeat = f'<div aria-hidden="true">{block}</div>' if carousel else ""
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>News</title></head><body><main>{block}{repeat}</main></body></html>"
+    head = "<head><meta charset='utf-8'><title>News</title></head>"
+    return f"<!doctype html><html>{head}<body><main>{block}{repeat}</main></body></html>"

@@ -82,9 +82,16 @@ def test_source_date_beats_none_and_first_seen_is_kept() -> None:
 
 
 def test_edit_at_the_owning_source_keeps_id_and_published_and_moves_updated() -> None:
-    stored = merge(None, item(published=T0, summary_html=FULL, summary_text=FULL), now=NOW, site_host=HOST).record
+    stored = merge(
+        None, item(published=T0, summary_html=FULL, summary_text=FULL), now=NOW, site_host=HOST
+    ).record
     later = NOW + timedelta(days=1)
-    edited = item(published=T0, title="What if we put wind turbines in the sky? (updated)", summary_html=FULL, summary_text=FULL)
+    edited = item(
+        published=T0,
+        title="What if we put wind turbines in the sky? (updated)",
+        summary_html=FULL,
+        summary_text=FULL,
+    )
     outcome = merge(stored, edited, now=later, site_host=HOST)
     assert outcome.change is Change.UPDATED
     assert outcome.record.title.endswith("(updated)")

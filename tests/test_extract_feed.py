@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from helpers import FIXTURES
 
 from newsdesk.errors import ExtractError
 from newsdesk.extract.feed import extract_feed
 from newsdesk.extract.items import extract_item_file
 from newsdesk.models import Page
+
+from helpers import FIXTURES
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
@@ -47,7 +48,9 @@ def test_rss_without_guid_in_latin1() -> None:
 
 
 def test_json_feed() -> None:
-    (item,) = extract_feed(_page("feed.json", "https://json.example.org/feed.json", "application/feed+json"), "j")
+    (item,) = extract_feed(
+        _page("feed.json", "https://json.example.org/feed.json", "application/feed+json"), "j"
+    )
     assert item.title == "A JSON Feed item"
     assert item.link == "https://json.example.org/items/1"
     assert item.summary is not None and "<b>bold</b>" in item.summary

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import Clock
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -16,6 +15,8 @@ from newsdesk import __version__
 from newsdesk.config import FetchConfig
 from newsdesk.errors import FetchError
 from newsdesk.fetch import fetch
+
+from helpers import Clock
 
 SETTINGS = FetchConfig(timeout=2, connect_timeout=1, max_bytes=10_000, max_redirects=3)
 

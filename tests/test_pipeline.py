@@ -6,11 +6,12 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from helpers import Clock, card, html_source, page
 from pytest_httpserver import HTTPServer
 
 from newsdesk.config import Config
 from newsdesk.pipeline import run
+
+from helpers import Clock, card, html_source, page
 
 CUT = "Generating renewable electricity at an altitude of 1,000 meters using airships, winner of..."
 FULL = (
@@ -19,7 +20,13 @@ FULL = (
 )
 
 
-def serve(server: HTTPServer, path: str, body: str, content_type: str = "text/html; charset=utf-8", status: int = 200) -> str:
+def serve(
+    server: HTTPServer,
+    path: str,
+    body: str,
+    content_type: str = "text/html; charset=utf-8",
+    status: int = 200,
+) -> str:
     server.expect_request(path).respond_with_data(body, content_type=content_type, status=status)
     return server.url_for(path)
 
@@ -50,7 +57,12 @@ def site(httpserver: HTTPServer, make_config, clock: Clock):
         httpserver,
         "/en/",
         page(
-            card("What if we put wind turbines in the sky?", "/en/news/wind?utm_source=home", label="Company\n | Innovation", summary=CUT),
+            card(
+                "What if we put wind turbines in the sky?",
+                "/en/news/wind?utm_source=home",
+                label="Company\n | Innovation",
+                summary=CUT,
+            ),
             card("Metal recycling", "/en/news/metal#top", label="Research", date="2026-11-13T10:00:00+01:00"),
             card("Seminar series", "/en/news/seminar", label="Student life | Clubs", date=None),
         ),
@@ -58,13 +70,25 @@ def site(httpserver: HTTPServer, make_config, clock: Clock):
     study = serve(
         httpserver,
         "/en/study",
-        page(card("What if we put wind turbines in the sky?", "/en/news/wind?utm_source=study", label="Company | Innovation", summary=CUT)),
+        page(
+            card(
+                "What if we put wind turbines in the sky?",
+                "/en/news/wind?utm_source=study",
+                label="Company | Innovation",
+                summary=CUT,
+            )
+        ),
     )
     press = serve(
         httpserver,
         "/press.rss",
         rss(
-            ("What if we put wind turbines in the sky?", httpserver.url_for("/en/news/wind"), FULL, "Research"),
+            (
+                "What if we put wind turbines in the sky?",
+                httpserver.url_for("/en/news/wind"),
+                FULL,
+                "Research",
+            ),
             ("Activity report", httpserver.url_for("/press/report"), "The 2026 report.", "Press"),
         ),
         content_type="application/rss+xml",
@@ -73,7 +97,9 @@ def site(httpserver: HTTPServer, make_config, clock: Clock):
     return make_config(sources)
 
 
-def test_run_publishes_per_category_feeds_with_merged_entries(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+def test_run_publishes_per_category_feeds_with_merged_entries(
+    site: Config, clock: Clock, httpserver: HTTPServer
+) -> None:
     report = run(site, now=clock)
     assert not report.failed
     assert {p.name for p in site.output_dir.glob("*.atom")} == {
@@ -116,7 +142,9 @@ def test_second_run_over_unchanged_sources_rewrites_nothing(site: Config, clock:
     assert sum(r.result.unchanged for r in report.refreshes) == 5
 
 
-def test_failing_source_keeps_everything_published(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+def test_failing_source_keeps_everything_published(
+    site: Config, clock: Clock, httpserver: HTTPServer
+) -> None:
     run(site, now=clock)
     before = snapshot(site.output_dir)
     httpserver.clear()
@@ -131,7 +159,9 @@ def test_failing_source_keeps_everything_published(site: Config, clock: Clock, h
     assert snapshot(site.output_dir) == before
 
 
-def test_selectors_that_suddenly_match_nothing_are_a_failure(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+def test_selectors_that_suddenly_match_nothing_are_a_failure(
+    site: Config, clock: Clock, httpserver: HTTPServer
+) -> None:
     run(site, now=clock)
     count = len(entries(site, "all"))
     httpserver.clear()
@@ -147,7 +177,9 @@ def test_selectors_that_suddenly_match_nothing_are_a_failure(site: Config, clock
     assert len(titles) == count + 1  # and nothing was lost
 
 
-def test_edited_story_keeps_id_and_published_and_gets_new_updated(site: Config, clock: Clock, httpserver: HTTPServer) -> None:
+def test_edited_story_keeps_id_and_published_and_gets_new_updated(
+    site: Config, clock: Clock, httpserver: HTTPServer
+) -> None:
     run(site, now=clock)
     (before,) = [e for e in entries(site, "research") if "metal" in e.link]
     httpserver.clear()
@@ -155,8 +187,18 @@ def test_edited_story_keeps_id_and_published_and_gets_new_updated(site: Config, 
         httpserver,
         "/en/",
         page(
-            card("What if we put wind turbines in the sky?", "/en/news/wind", label="Company | Innovation", summary=CUT),
-            card("Metal recycling: greener methods", "/en/news/metal", label="Research", date="2026-11-13T10:00:00+01:00"),
+            card(
+                "What if we put wind turbines in the sky?",
+                "/en/news/wind",
+                label="Company | Innovation",
+                summary=CUT,
+            ),
+            card(
+                "Metal recycling: greener methods",
+                "/en/news/metal",
+                label="Research",
+                date="2026-11-13T10:00:00+01:00",
+            ),
             card("Seminar series", "/en/news/seminar", label="Student life | Clubs", date=None),
         ),
     )

@@ -75,7 +75,9 @@ def test_latest_items_newest_first_with_subcategories_and_limit(tmp_path: Path) 
 
 def test_times_come_back_aware_utc(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    paris = datetime(2026, 11, 20, 9, 30, tzinfo=UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+    paris = datetime(2026, 11, 20, 9, 30, tzinfo=UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Paris")
+    )
     store.record_refresh("s", [make_item(1, published=paris)], page_counts={}, now=NOW)
     (record,) = store.latest_items(None, 1)
     assert record.published == datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

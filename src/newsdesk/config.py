@@ -21,6 +21,7 @@ SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_INTERVAL = timedelta(hours=1)
+Location = tuple[str | int, ...]  # a key path in the YAML document: ("sources", 2, "select")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -182,7 +183,7 @@ class Config(_Strict):
 
     @property
     def output_dir(self) -> Path:
-        return self.output if self.output.is_absolute() else self.base_dir / self.output
+        return (self.output if self.output.is_absolute() else self.base_dir / self.output).resolve()
 
     @property
     def database_url(self) -> str:
@@ -190,7 +191,7 @@ class Config(_Strict):
             return self.database
         file = Path(self.database)
         file = file if file.is_absolute() else self.base_dir / file
-        return f"sqlite:///{file}"
+        return f"sqlite:///{file.resolve()}"
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -241,9 +242,17 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(text: str, file: Path) -> Config:
-    data, lines = _load_yaml(text, file)
+    data, lines, duplicates = _load_yaml(text, file)
     if not isinstance(data, dict):
         raise ConfigError([f"{file}:1: the config must be a mapping of keys (site, sources, ...)"])
+    early = [
+        _locate(file, lines, loc, "duplicate key: it would silently replace the one above")
+        for loc in duplicates
+    ]
+    if "path" in data:  # set by newsdesk below, never by the file
+        early.append(_locate(file, lines, ("path",), "unknown key"))
+    if early:
+        raise ConfigError(early)
     data = {**data, "path": file.resolve()}
     try:
         config = Config.model_validate(data)
@@ -255,7 +264,7 @@ def parse_config(text: str, file: Path) -> Config:
     return config
 
 
-def _load_yaml(text: str, file: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+def _load_yaml(text: str, file: Path) -> tuple[Any, dict[Location, int], list[Location]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -265,36 +274,40 @@ def _load_yaml(text: str, file: Path) -> tuple[Any, dict[tuple[str | int, ...], 
         raise ConfigError([f"{file}{line}: invalid YAML: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{file}: invalid YAML: {exc}"]) from None
-    lines: dict[tuple[str | int, ...], int] = {}
+    lines: dict[Location, int] = {}
+    duplicates: list[Location] = []
     if node is not None:
-        _record_lines(node, (), lines)
-    return data, lines
+        _record_lines(node, (), lines, duplicates)
+    return data, lines, duplicates
 
 
 def _record_lines(
-    node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+    node: yaml.Node, path: Location, lines: dict[Location, int], duplicates: list[Location]
 ) -> None:
+    """Map every key path to its line; note keys given twice in one mapping (YAML keeps the last)."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key, value in node.value:
             child = (*path, str(key.value))
+            if child[-1] in seen:
+                duplicates.append(child)
+            seen.add(str(key.value))
             lines[child] = key.start_mark.line + 1
-            _record_lines(value, child, lines)
+            _record_lines(value, child, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, value in enumerate(node.value):
-            _record_lines(value, (*path, index), lines)
+            _record_lines(value, (*path, index), lines, duplicates)
 
 
-def _format_key(loc: tuple[str | int, ...]) -> str:
+def _format_key(loc: Location) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top)"
 
 
-def _locate(
-    file: Path, lines: dict[tuple[str | int, ...], int], loc: tuple[str | int, ...], message: str
-) -> str:
+def _locate(file: Path, lines: dict[Location, int], loc: Location, message: str) -> str:
     probe = loc
     while probe and probe not in lines:
         probe = probe[:-1]
@@ -303,9 +316,7 @@ def _locate(
     return f"{where} {_format_key(loc)}: {message}"
 
 
-def _format_validation_errors(
-    exc: ValidationError, file: Path, lines: dict[tuple[str | int, ...], int]
-) -> list[str]:
+def _format_validation_errors(exc: ValidationError, file: Path, lines: dict[Location, int]) -> list[str]:
     problems = []
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if isinstance(part, str | int))
@@ -326,9 +337,9 @@ def _format_validation_errors(
     return problems
 
 
-def _semantic_problems(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+def _semantic_problems(config: Config) -> list[tuple[Location, str]]:
     """Checks that span several keys; each problem carries the key path it belongs to."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems: list[tuple[Location, str]] = []
     category_ids: set[str] = set()
     alias_owner: dict[str, str] = {}
     for index, category in enumerate(config.categories):
@@ -344,7 +355,7 @@ def _semantic_problems(config: Config) -> list[tuple[tuple[str | int, ...], str]
                 )
     names: set[str] = set()
     for index, source in enumerate(config.sources):
-        where: tuple[str | int, ...] = ("sources", index)
+        where: Location = ("sources", index)
         if source.name in names:
             problems.append(((*where, "name"), f"duplicate source name {source.name!r}"))
         names.add(source.name)

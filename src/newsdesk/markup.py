@@ -11,7 +11,13 @@ from lxml.html import HtmlElement
 from newsdesk.text import clean_text
 
 SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
-BLOCK_TAGS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th"})
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+        "tr", "td", "th", "table", "blockquote", "section", "article", "header", "footer",
+        "figure", "figcaption", "pre", "hr", "address", "aside", "nav", "main",
+    }
+)  # fmt: skip
 
 
 def is_hidden(element: HtmlElement) -> bool:
@@ -27,7 +33,7 @@ def _text_parts(element: HtmlElement, top: bool) -> Iterator[str]:
     tag = element.tag if isinstance(element.tag, str) else ""
     skip = not tag or tag in SKIPPED_TAGS or (not top and is_hidden(element))
     if not skip:
-        if tag == "br":
+        if tag == "br" or tag in BLOCK_TAGS:
             yield " "
         if element.text:
             yield element.text

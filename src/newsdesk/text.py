@@ -11,7 +11,8 @@ _INVISIBLE = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
     None,
 )
-ELLIPSES = ("...", "…")
+# Longest first: WordPress ends excerpts with "[…]" or "[...]".
+ELLIPSES = ("[...]", "[…]", "(...)", "(…)", "...", "…")
 
 
 def clean_text(text: str | None) -> str:
@@ -23,9 +24,12 @@ def clean_text(text: str | None) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+_LABEL_SEPARATOR = re.compile(r"\s*[|>»]\s*")
+
+
 def normalize_label(label: str) -> str:
     """Case- and whitespace-insensitive: 'Company\\n |  Innovation' ~ 'company | innovation'."""
-    return clean_text(label).casefold()
+    return _LABEL_SEPARATOR.sub(" | ", clean_text(label)).casefold()
 
 
 def is_truncated(text: str) -> bool:

@@ -40,6 +40,15 @@ class CategoryResolver:
                 self._by_label.setdefault(normalize_label(label), category.id)
         self.known = frozenset(category.id for category in config.categories)
 
+    def _under_known_parent(self, label: str) -> str | None:
+        """'Vie étudiante | Clubs' with 'Vie étudiante' an alias of student-life -> 'student-life/clubs'."""
+        parts = HIERARCHY_SEPARATORS.split(label, maxsplit=1)
+        if len(parts) < 2:
+            return None
+        parent = self._by_label.get(normalize_label(parts[0]))
+        rest = category_for_unknown_label(parts[1])
+        return f"{parent}/{rest}" if parent and rest else None
+
     def resolve(self, labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Return (category ids, ids made from unknown labels), each without repeats, in label order."""
         found: list[str] = []
@@ -48,7 +57,7 @@ class CategoryResolver:
             key = normalize_label(label)
             if not key:
                 continue
-            category = self._by_label.get(key)
+            category = self._by_label.get(key) or self._under_known_parent(label)
             if category is None:
                 category = category_for_unknown_label(label)
                 if category is None:

@@ -10,6 +10,11 @@ from zoneinfo import ZoneInfo
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIMESTAMP = re.compile(r"^\d{10}(\d{3})?$")
 TEXT_LANGUAGES = ("en", "fr")
+# "2 min read", "5 h" on a card: a duration, not a moment, unless a word makes it relative.
+DURATION_ONLY = re.compile(
+    r"^\s*\d+\s*(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b(?!.*\b(?:ago|il y a)\b)",
+    re.IGNORECASE,
+)
 
 
 def parse_date(text: str | None, *, language: str, now: datetime, timezone: str = "UTC") -> datetime | None:
@@ -42,9 +47,13 @@ def _machine_date(text: str, zone: ZoneInfo) -> datetime | None:
             pass
     if re.match(r"^([A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d", text):
         try:
-            return parsedate_to_datetime(text)
+            parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError):
             return None
+        # The parser returns "-0000" (UTC, sender's zone unknown: RFC 5322) naive, like no zone at all.
+        if parsed.tzinfo is None and re.search(r"-0000\s*$", text):
+            return parsed.replace(tzinfo=UTC)
+        return parsed
     return None
 
 
@@ -53,18 +62,26 @@ def _text_date(text: str, language: str, now: datetime, zone: ZoneInfo) -> datet
     import dateparser  # imported lazily: it is slow to load and most sources give machine dates
     from dateparser.search import search_dates
 
-    languages = list(dict.fromkeys([language.split("-")[0].lower(), *TEXT_LANGUAGES]))
+    if DURATION_ONLY.match(text):
+        return None
+    own = language.split("-")[0].lower()
+    others = [code for code in TEXT_LANGUAGES if code != own]
     settings = {
         "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
         "PREFER_DATES_FROM": "past",
         "REQUIRE_PARTS": ["day", "month"],
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
+    parsed = None
     try:
-        parsed = dateparser.parse(text, languages=languages, settings=settings)
-        if parsed is None:
-            found = search_dates(text, languages=languages, settings=settings)
-            parsed = found[0][1] if found else None
+        # The source's own language first, alone: it decides the order of numeric dates (03/04).
+        for languages in ([own], others):
+            parsed = dateparser.parse(text, languages=languages, settings=settings)
+            if parsed is None:
+                found = search_dates(text, languages=languages, settings=settings)
+                parsed = found[0][1] if found else None
+            if parsed is not None:
+                break
     except (ValueError, OverflowError):
         return None
     result: datetime | None = parsed

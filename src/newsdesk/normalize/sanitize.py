@@ -15,6 +15,12 @@ ALLOWED_TAGS = frozenset(
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _SPACE = re.compile(r"\s+")
+# Block elements the sanitizer removes but whose boundary separates words: "<h3>Title</h3>Body".
+_BLOCK_BOUNDARY = re.compile(
+    r"(</?(?:div|h[1-6]|table|tr|td|th|section|article|header|footer|figure|figcaption|dd|dt|dl|"
+    r"aside|nav|main|address|pre|hr)\b[^>]*>)",
+    re.IGNORECASE,
+)
 
 
 def sanitize_html(markup: str, base_url: str) -> str:
@@ -27,7 +33,7 @@ def sanitize_html(markup: str, base_url: str) -> str:
         return url if is_web_url(url) else None
 
     cleaned = nh3.clean(
-        markup,
+        _BLOCK_BOUNDARY.sub(r" \1 ", markup),
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes={"http", "https"},

@@ -1,0 +1,142 @@
+"""The command line as a maintainer uses it: real subprocesses over the bundled example."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+from pytest_httpserver import HTTPServer
+
+from helpers import EXAMPLES, ROOT
+
+NEWSDESK = str(Path(sys.executable).parent / "newsdesk")
+
+
+def newsdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NEWSDESK, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the shipped config.yaml and bundled example site."""
+    shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    return tmp_path
+
+
+def feed_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.atom"))}
+
+
+def test_run_twice_gives_byte_identical_feeds(project: Path) -> None:
+    first = newsdesk("run", cwd=project)
+    assert first.returncode == 0, first.stderr
+    feeds = feed_files(project / "feeds")
+    assert {"all.atom", "company.atom", "company-innovation.atom", "research.atom"} <= set(feeds)
+    for name, content in feeds.items():
+        parsed = feedparser.parse(content)
+        assert not parsed.bozo, name
+        assert parsed.entries, f"{name} is empty"
+    all_entries = feedparser.parse(feeds["all.atom"]).entries
+    links = [e.link for e in all_entries]
+    assert len(links) == len(set(links))  # carousel clones and cross-source repeats merged
+    assert "refresh site-en" in first.stderr
+    second = newsdesk("run", cwd=project)
+    assert second.returncode == 0, second.stderr
+    assert feed_files(project / "feeds") == feeds
+    assert "published 0 feed(s)" in second.stderr
+
+
+def test_python_dash_m_and_config_option(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "newsdesk", "run", "-q", "--config", str(project / "config.yaml")],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (project / "feeds" / "all.atom").exists()  # output is relative to the config's folder
+    assert not (elsewhere / "feeds").exists()
+
+
+def test_failed_source_exits_1_with_one_line_and_still_publishes(
+    project: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/down").respond_with_data("down", status=503)
+    url = httpserver.url_for("/down")
+    config = project / "config.yaml"
+    config.write_text(
+        config.read_text() + f"  - name: broken\n    type: feed\n    url: {url}\n", encoding="utf-8"
+    )
+    result = newsdesk("run", "-q", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"newsdesk: source 'broken' {url}: HTTP 503 SERVICE UNAVAILABLE"
+    ]
+    assert feedparser.parse((project / "feeds" / "all.atom").read_bytes()).entries
+
+
+def test_bad_config_exits_2_with_file_line_and_key(project: Path) -> None:
+    config = project / "config.yaml"
+    text = config.read_text().replace("      item: article.news-teaser\n", "", 1)
+    config.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.strip() == "select:")
+    for command in (["run"], ["check"], ["preview", "site-en"]):
+        result = newsdesk(*command, cwd=project)
+        assert result.returncode == 2
+        assert (
+            result.stderr.strip() == f"config.yaml:{line} sources[0].select.item: required for an html source"
+        )
+        assert "Traceback" not in result.stderr
+
+
+def test_missing_config_and_bad_usage(tmp_path: Path) -> None:
+    missing = newsdesk("run", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "config.yaml: cannot read config: No such file or directory"
+    usage = newsdesk("frobnicate", cwd=tmp_path)
+    assert usage.returncode == 2
+
+
+def test_check_ok_and_lists_invented_categories(project: Path) -> None:
+    result = newsdesk("check", cwd=project)
+    assert result.returncode == 0
+    assert result.stdout.startswith("config.yaml: OK (4 sources")
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace('aliases: ["International"]', 'aliases: ["Worldwide"]'))
+    assert newsdesk("run", "-q", cwd=project).returncode == 0
+    result = newsdesk("check", cwd=project)
+    assert "category 'international'" not in result.stdout  # still configured by id
+    config.write_text(
+        config.read_text().replace(
+            "  - id: student-life\n    title: Student life\n", "  - id: campus\n    title: Campus\n"
+        )
+    )
+    assert newsdesk("run", "-q", cwd=project).returncode == 0
+    result = newsdesk("check", cwd=project)
+    assert "note: category 'student-life'" in result.stdout
+
+
+def test_preview_prints_a_table_and_stores_nothing(project: Path) -> None:
+    result = newsdesk("preview", "site-fr", cwd=project)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["CATEGORY", "DATE", "TITLE", "LINK"]
+    assert any("Et si on mettait des éoliennes dans le ciel" in line for line in lines)
+    assert any(line.startswith("company/innovation  2026-11-20 08:30") for line in lines)
+    assert "4 distinct items from 8 cards" in result.stdout
+    assert not (project / "state").exists()
+    assert not (project / "feeds").exists()
+    unknown = newsdesk("preview", "nope", cwd=project)
+    assert unknown.returncode == 2
+    assert "no source named 'nope'" in unknown.stderr
