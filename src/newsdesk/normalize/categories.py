@@ -57,13 +57,15 @@ class CategoryResolver:
             key = normalize_label(label)
             if not key:
                 continue
-            category = self._by_label.get(key) or self._under_known_parent(label)
+            category = (
+                self._by_label.get(key)
+                or self._under_known_parent(label)
+                or category_for_unknown_label(label)
+            )
             if category is None:
-                category = category_for_unknown_label(label)
-                if category is None:
-                    continue
-                if category not in self.known and category not in invented:
-                    invented.append(category)
+                continue
+            if category not in self.known and category not in invented:
+                invented.append(category)
             if category not in found:
                 found.append(category)
         return tuple(found), tuple(invented)
