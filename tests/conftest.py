@@ -23,3 +23,10 @@ def make_config(tmp_path: Path) -> Callable[..., Config]:
         return load_config(write_config(tmp_path, sources, **kwargs))
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _unknown_paths_are_404(request: pytest.FixtureRequest) -> None:
+    """pytest-httpserver answers 500 for paths no test set up; real sites answer 404 (robots.txt too)."""
+    if "httpserver" in request.fixturenames:
+        request.getfixturevalue("httpserver").no_handler_status_code = 404

@@ -70,6 +70,7 @@ def write_config(
             """
         )
         + CATEGORIES
+        + ("" if "fetch:" in extra else "fetch:\n  host_delay: 0\n")
         + textwrap.dedent(extra)
         + "sources:\n"
         + textwrap.indent(textwrap.dedent(sources).strip("\n"), "  ")

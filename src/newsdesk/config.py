@@ -115,6 +115,9 @@ class FetchConfig(_Strict):
     max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0)
     user_agent: str | None = None
+    workers: int = Field(default=8, ge=1, le=256)
+    per_host: int = Field(default=2, ge=1, le=64)
+    host_delay: float = Field(default=1.0, ge=0)
 
 
 class SourceConfig(_Strict):
@@ -128,6 +131,7 @@ class SourceConfig(_Strict):
     category: str | None = None
     select: SelectConfig | None = None
     enabled: bool = True
+    respect_robots: bool = True
 
     @field_validator("name")
     @classmethod

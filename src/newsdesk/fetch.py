@@ -1,9 +1,10 @@
-"""Polite retrieval of one address: http(s) with timeouts, redirect and size caps; file: for local pages."""
+"""Polite retrieval of one address: conditional GET, timeouts, size cap, redirects; file: for local pages."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -15,8 +16,45 @@ from newsdesk import __version__
 from newsdesk.config import Config, FetchConfig
 from newsdesk.errors import FetchError
 from newsdesk.models import Page
+from newsdesk.politeness import parse_retry_after
 
 CHUNK = 64 * 1024
+PERMANENT_REDIRECTS = frozenset({301, 308})
+
+try:  # urllib3 decodes br only when a Brotli binding is installed
+    import brotli  # noqa: F401
+
+    ACCEPT_ENCODING = "gzip, deflate, br"
+except ImportError:  # pragma: no cover - brotli is a dependency, but stay correct without it
+    ACCEPT_ENCODING = "gzip, deflate"
+
+
+class GoneError(FetchError):
+    """410 Gone: the address will not come back; the source is disabled until its config changes."""
+
+
+class RetryLaterError(FetchError):
+    """429 or 503 with Retry-After: no request to this source before `until`."""
+
+    def __init__(self, source: str, url: str, message: str, until: datetime) -> None:
+        super().__init__(source, url, message)
+        self.until = until
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last good response said about itself, sent back for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 def user_agent(config: Config) -> str:
@@ -27,7 +65,7 @@ def new_session(config: Config) -> requests.Session:
     """A session per worker thread; requests' Session is not safe to share across threads."""
     session = requests.Session()
     session.headers["User-Agent"] = user_agent(config)
-    session.headers["Accept-Encoding"] = "gzip, deflate"
+    session.headers["Accept-Encoding"] = ACCEPT_ENCODING
     session.max_redirects = config.fetch.max_redirects
     return session
 
@@ -40,30 +78,24 @@ def fetch(
     session: requests.Session,
     now: Callable[[], datetime],
     accept: str = "*/*",
+    validators: Validators | None = None,
+    raise_for_status: bool = True,
 ) -> Page:
-    """Retrieve `url`; raise FetchError naming source and URL on any failure."""
+    """Retrieve `url`; raise FetchError (naming source and URL) on any failure.
+
+    A 304 answer to a conditional request is a Page with not_modified=True and no body.
+    """
     scheme = urlsplit(url).scheme
     if scheme == "file":
         return _read_file(url, source=source, settings=settings, now=now)
     if scheme not in ("http", "https"):
         raise FetchError(source, url, f"unsupported URL scheme {scheme!r}")
-    return _get(url, source=source, settings=settings, session=session, now=now, accept=accept)
-
-
-def _get(
-    url: str,
-    *,
-    source: str,
-    settings: FetchConfig,
-    session: requests.Session,
-    now: Callable[[], datetime],
-    accept: str,
-) -> Page:
+    headers = {"Accept": accept, **(validators.headers() if validators else {})}
     deadline = time.monotonic() + settings.timeout
     try:
         response = session.get(
             url,
-            headers={"Accept": accept},
+            headers=headers,
             timeout=(settings.connect_timeout, settings.timeout),
             stream=True,
             allow_redirects=True,
@@ -75,35 +107,68 @@ def _get(
     except requests.RequestException as exc:
         raise FetchError(source, url, f"request failed: {_reason(exc)}") from None
     with response:
-        if response.status_code >= 400:
-            raise FetchError(source, url, f"HTTP {response.status_code} {response.reason or ''}".strip())
-        body = bytearray()
-        try:
-            for chunk in response.iter_content(CHUNK):
-                body += chunk
-                if len(body) > settings.max_bytes:
-                    raise FetchError(source, url, f"response larger than the {settings.max_bytes} byte cap")
-                if time.monotonic() > deadline:
-                    raise FetchError(source, url, f"took longer than {settings.timeout:g}s")
-        except requests.RequestException as exc:
-            raise FetchError(source, url, f"reading the response failed: {_reason(exc)}") from None
-        headers = {key.lower(): value for key, value in response.headers.items()}
-        return Page(
+        headers_out = {key.lower(): value for key, value in response.headers.items()}
+        moved = next(
+            (r.headers.get("location") for r in response.history if r.status_code in PERMANENT_REDIRECTS),
+            None,
+        )
+        page = Page(
             url=response.url,
             status=response.status_code,
-            headers=headers,
-            body=bytes(body),
+            headers=headers_out,
+            body=b"",
             fetched_at=now(),
             requested_url=url,
+            permanently_moved_to=response.url if moved else None,
         )
+        if response.status_code == 304:
+            return replace(page, not_modified=True)
+        if response.status_code >= 400 and raise_for_status:
+            _raise_for_status(response, source, url, page.fetched_at)
+        body = _read_body(response, source, url, settings, deadline)
+    return replace(page, body=body)
+
+
+def _raise_for_status(response: requests.Response, source: str, url: str, now: datetime) -> None:
+    status = response.status_code
+    message = f"HTTP {status} {response.reason or ''}".strip()
+    if status == 410:
+        raise GoneError(source, url, message + ": the source is disabled until its config changes")
+    if status in (429, 503):
+        until = parse_retry_after(response.headers.get("Retry-After"), now)
+        if until is not None:
+            raise RetryLaterError(source, url, f"{message}, retry after {until.isoformat()}", until)
+    raise FetchError(source, url, message)
+
+
+def _read_body(
+    response: requests.Response, source: str, url: str, settings: FetchConfig, deadline: float
+) -> bytes:
+    """Stream the (decoded) body, enforcing the size cap and a total-time cap as bytes arrive.
+
+    read1 returns whatever has arrived, so a server dripping one byte a second is cut at the deadline.
+    """
+    body = bytearray()
+    try:
+        while chunk := response.raw.read1(CHUNK, decode_content=True):
+            body += chunk
+            if len(body) > settings.max_bytes:
+                raise FetchError(source, url, f"response larger than the {settings.max_bytes} byte cap")
+            if time.monotonic() > deadline:
+                raise FetchError(source, url, f"took longer than {settings.timeout:g}s")
+    except FetchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - urllib3 raises many kinds while reading or decoding
+        if "timed out" in str(exc).lower():
+            raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from None
+        raise FetchError(source, url, f"reading the response failed: {_reason(exc)}") from None
+    return bytes(body)
 
 
 def _read_file(url: str, *, source: str, settings: FetchConfig, now: Callable[[], datetime]) -> Page:
-    parts = urlsplit(url)
-    path = Path(url2pathname(unquote(parts.path)))
+    path = Path(url2pathname(unquote(urlsplit(url).path)))
     try:
-        size = path.stat().st_size
-        if size > settings.max_bytes:
+        if path.stat().st_size > settings.max_bytes:
             raise FetchError(source, url, f"file larger than the {settings.max_bytes} byte cap")
         body = path.read_bytes()
     except FileNotFoundError:
@@ -113,9 +178,9 @@ def _read_file(url: str, *, source: str, settings: FetchConfig, now: Callable[[]
     return Page(url=url, status=200, headers={}, body=body, fetched_at=now(), requested_url=url)
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
     """The innermost cause, without urllib3's long nested repr."""
-    while exc.__context__ is not None and isinstance(exc.__context__, Exception):
+    while isinstance(exc.__context__, Exception):
         exc = exc.__context__
     text = str(exc) or type(exc).__name__
     return text if len(text) < 200 else text[:197] + "..."

@@ -18,6 +18,7 @@ class Page:
     fetched_at: datetime
     not_modified: bool = False
     requested_url: str = ""
+    permanently_moved_to: str | None = None
 
     @property
     def content_type(self) -> str:
@@ -101,4 +102,7 @@ class SourceState:
     last_success: datetime | None = None
     failures: int = 0
     last_error: str | None = None
+    error_kind: str | None = None
+    retry_after: datetime | None = None
+    disabled_config: str | None = None
     items: int = 0

@@ -1,16 +1,21 @@
 """The one place that knows the order of the stages:
 
-    fetch(page) | extract | normalize | dedup + store      (per source: refresh_source)
-    store | publish                                       (after the refreshes: run)
+    robots | fetch(page, conditional) | extract | normalize | dedup + store     (refresh_source)
+    store | publish                                                          (publish, after refreshes)
 
-Errors of one source become a recorded failure of that source; the others go on.
+`newsdesk run` and the daemon both call refresh_source; errors of one source become a recorded
+failure of that source and the others go on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -20,16 +25,20 @@ import requests
 from newsdesk.config import Config, SourceConfig
 from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract
-from newsdesk.fetch import fetch, new_session
-from newsdesk.models import Item, StoreResult
+from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
+from newsdesk.models import Item, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
+from newsdesk.politeness import HostLimiter
 from newsdesk.publish import PublishReport, publish
+from newsdesk.robots import RobotsBlocked, RobotsCache
 from newsdesk.store import Store
 
 log = logging.getLogger("newsdesk")
 ACCEPT = {
     "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-    "feed": "application/atom+xml,application/rss+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.5",
+    "feed": (
+        "application/atom+xml,application/rss+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.5"
+    ),
     "items": "application/yaml,application/json,text/plain;q=0.9,*/*;q=0.5",
 }
 
@@ -39,6 +48,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def source_config_hash(source: SourceConfig) -> str:
+    """Changes when the source's config changes: re-enables a 410'd source, drops stale validators."""
+    return hashlib.sha256(source.model_dump_json().encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class RefreshReport:
     source: str
@@ -46,6 +60,9 @@ class RefreshReport:
     result: StoreResult
     errors: tuple[str, ...]
     duration: float
+    not_modified: int = 0
+    moved: tuple[tuple[str, str], ...] = ()
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -62,6 +79,64 @@ class RunReport:
         return [report for report in self.refreshes if not report.ok]
 
 
+@dataclass
+class Collected:
+    """What the pages of one source gave, before anything is stored."""
+
+    items: list[Item] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    not_modified: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+
+
+class Sessions:
+    """One requests.Session per thread (a Session is not safe to share across threads)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._local = threading.local()
+        self._all: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = new_session(self._config)
+            self._local.session = session
+            with self._lock:
+                self._all.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._all:
+                session.close()
+            self._all.clear()
+
+
+@dataclass
+class Politeness:
+    """The shared, thread-safe pieces every refresh goes through."""
+
+    limiter: HostLimiter | None = None
+    robots: RobotsCache | None = None
+
+    @classmethod
+    def for_config(cls, config: Config, *, store: Store | None, now: Callable[[], datetime]) -> Politeness:
+        return cls(
+            limiter=HostLimiter(config.fetch.per_host, config.fetch.host_delay),
+            robots=RobotsCache(agent=user_agent(config), settings=config.fetch, now=now, store=store),
+        )
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        is_web = urlsplit(url).scheme in ("http", "https")
+        with self.limiter.slot(url) if self.limiter and is_web else nullcontext():
+            yield
+
+
 def open_store(config: Config, now: datetime) -> Store:
     store = Store(config.database_url, site_host=urlsplit(config.site.url).hostname or "localhost")
     store.create(now)
@@ -74,33 +149,49 @@ def collect(
     *,
     session: requests.Session,
     now: Callable[[], datetime],
-) -> tuple[list[Item], dict[str, int], list[SourceError]]:
+    politeness: Politeness | None = None,
+    validators: dict[str, tuple[str | None, str | None]] | None = None,
+) -> Collected:
     """Fetch, extract and normalize every page of a source; nothing is stored here."""
+    polite = politeness or Politeness()
     normalizer = Normalizer.for_source(config, source)
-    items: list[Item] = []
-    counts: dict[str, int] = {}
-    errors: list[SourceError] = []
+    out = Collected()
     for address in source.pages:
         url = config.resolve_address(address)
         try:
-            page = fetch(
-                url,
-                source=source.name,
-                settings=config.fetch,
-                session=session,
-                now=now,
-                accept=ACCEPT[source.type],
-            )
+            is_web = urlsplit(url).scheme in ("http", "https")
+            if polite.robots and is_web and source.type == "html" and source.respect_robots:
+                polite.robots.check(url, source=source.name, session=session, limiter=polite.limiter)
+            etag, modified = (validators or {}).get(url, (None, None))
+            with polite.slot(url):
+                page = fetch(
+                    url,
+                    source=source.name,
+                    settings=config.fetch,
+                    session=session,
+                    now=now,
+                    accept=ACCEPT[source.type],
+                    validators=Validators(etag, modified),
+                )
+            if page.permanently_moved_to:
+                out.moved.append((url, page.permanently_moved_to))
+            if page.not_modified:
+                out.not_modified.append(url)  # nothing changed: no parsing at all
+                continue
             raw_items = extract(source, page)
+        except RetryLaterError as exc:
+            out.errors.append(exc)
+            break  # the site asked us to wait: no more requests to this source now
         except SourceError as exc:
-            errors.append(exc)
+            out.errors.append(exc)
             continue
         found = [
             item for raw in raw_items if (item := normalizer.normalize(raw, page.fetched_at)) is not None
         ]
-        counts[url] = len(found)
-        items.extend(found)
-    return items, counts, errors
+        out.counts[url] = len(found)
+        out.validators[url] = (page.headers.get("etag"), page.headers.get("last-modified"))
+        out.items.extend(found)
+    return out
 
 
 def refresh_source(
@@ -110,40 +201,125 @@ def refresh_source(
     *,
     session: requests.Session,
     now: Callable[[], datetime] = utc_now,
+    politeness: Politeness | None = None,
 ) -> RefreshReport:
     """One refresh of one source; never raises for the source's own failures."""
     started = time.monotonic()
-    items, counts, errors = collect(config, source, session=session, now=now)
-    before = store.page_item_counts(counts)
-    for url, count in list(counts.items()):
+    config_hash = source_config_hash(source)
+    addresses = [config.resolve_address(address) for address in source.pages]
+    got = collect(
+        config,
+        source,
+        session=session,
+        now=now,
+        politeness=politeness,
+        validators=store.page_validators(addresses, config_hash),
+    )
+    before = store.page_item_counts(got.counts)
+    for url, count in list(got.counts.items()):
         if count == 0 and before.get(url, 0) > 0:
             # Selectors that matched before and match nothing now: the site changed, not the news.
-            errors.append(
+            got.errors.append(
                 ExtractError(source.name, url, f"no items found where {before[url]} were found before")
             )
-            del counts[url]
+            del got.counts[url]
         elif count == 0:
             log.warning("source %r %s: no items found (check the selectors with preview)", source.name, url)
-    _log_item_notes(source, items)
-    messages = tuple(str(error) for error in errors)
-    error_text = "; ".join(messages) or None
-    if counts:
-        result = store.record_refresh(source.name, items, page_counts=counts, now=now(), error=error_text)
-    else:
-        store.record_failure(source.name, now=now(), error=error_text or "no page could be read")
-        result = StoreResult()
-    report = RefreshReport(source.name, len(counts), result, messages, time.monotonic() - started)
-    log.info(
-        "refresh %s: pages %d, items new %d / updated %d / unchanged %d, %.2fs%s",
+    for old, new in got.moved:
+        log.warning("source %r: %s moved permanently to %s; update config.yaml", source.name, old, new)
+    _log_item_notes(source, got.items)
+    result = _record(store, source, got, now(), config_hash)
+    messages = tuple(str(error) for error in got.errors)
+    report = RefreshReport(
+        source=source.name,
+        pages=len(got.counts),
+        result=result,
+        errors=messages,
+        duration=time.monotonic() - started,
+        not_modified=len(got.not_modified),
+        moved=tuple(got.moved),
+    )
+    log_refresh(report)
+    return report
+
+
+def _record(
+    store: Store, source: SourceConfig, got: Collected, now: datetime, config_hash: str
+) -> StoreResult:
+    error_text = "; ".join(str(error) for error in got.errors) or None
+    kind = _error_kind(got.errors)
+    gone = next((e for e in got.errors if isinstance(e, GoneError)), None)
+    wait = next((e for e in got.errors if isinstance(e, RetryLaterError)), None)
+    if gone is not None:
+        store.record_failure(
+            source.name, now=now, error=str(gone), error_kind="gone", disabled_config=config_hash
+        )
+        return StoreResult()
+    if got.counts or (got.not_modified and not got.errors):
+        return store.record_refresh(
+            source.name,
+            got.items,
+            page_counts=got.counts,
+            now=now,
+            error=error_text,
+            error_kind=kind,
+            page_validators=got.validators,
+            config_hash=config_hash,
+        )
+    store.record_failure(
         source.name,
+        now=now,
+        error=error_text or "no page could be read",
+        error_kind=kind or "fetch",
+        retry_after=wait.until if wait else None,
+    )
+    return StoreResult()
+
+
+def _error_kind(errors: Iterable[SourceError]) -> str | None:
+    kinds = [
+        "gone"
+        if isinstance(error, GoneError)
+        else "retry"
+        if isinstance(error, RetryLaterError)
+        else "robots"
+        if isinstance(error, RobotsBlocked)
+        else "extract"
+        if isinstance(error, ExtractError)
+        else "fetch"
+        for error in errors
+    ]
+    return kinds[0] if kinds else None
+
+
+def log_refresh(report: RefreshReport) -> None:
+    """The one line per refresh a maintainer reads (and, with --log-format json, a machine)."""
+    result = report.result
+    error = "; ".join(report.errors) or None
+    log.info(
+        "refresh %s: pages %d fetched / %d not modified, items new %d / updated %d / unchanged %d, %.2fs%s",
+        report.source,
         report.pages,
+        report.not_modified,
         result.new,
         result.updated,
         result.unchanged,
         report.duration,
-        f", error: {error_text}" if error_text else "",
+        f", error: {error}" if error else "",
+        extra={
+            "fields": {
+                "event": "refresh",
+                "source": report.source,
+                "pages": report.pages,
+                "not_modified": report.not_modified,
+                "new": result.new,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "duration": round(report.duration, 3),
+                "error": error,
+            }
+        },
     )
-    return report
 
 
 def _log_item_notes(source: SourceConfig, items: Iterable[Item]) -> None:
@@ -167,21 +343,60 @@ def _log_item_notes(source: SourceConfig, items: Iterable[Item]) -> None:
             )
 
 
+def blocked_reason(source: SourceConfig, state: SourceState, now: datetime) -> str | None:
+    """Why no request may be sent to this source now (410 Gone, or a Retry-After still running)."""
+    if state.disabled_config and state.disabled_config == source_config_hash(source):
+        return f"source {source.name!r}: disabled after HTTP 410 Gone; change its config to re-enable it"
+    if state.retry_after and state.retry_after > now:
+        return f"source {source.name!r}: the site asked to wait until {state.retry_after.isoformat()}"
+    return None
+
+
 def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
-    """One refresh of every enabled source, then publish every feed from the store."""
+    """One refresh of every enabled source (concurrently, politely), then publish every feed."""
     report = RunReport()
     store = open_store(config, now())
+    sessions = Sessions(config)
+    politeness = Politeness.for_config(config, store=store, now=now)
     try:
-        with new_session(config) as session:
-            for source in config.sources:
-                if source.enabled:
-                    report.refreshes.append(refresh_source(config, source, store, session=session, now=now))
+        states = store.source_states()
+        due = []
+        for source in config.sources:
+            if not source.enabled:
+                continue
+            reason = blocked_reason(source, states.get(source.name) or SourceState(source.name), now())
+            if reason:
+                log.warning("%s", reason)
+                report.refreshes.append(
+                    RefreshReport(source.name, 0, StoreResult(), (reason,), 0.0, skipped=True)
+                )
+            else:
+                due.append(source)
+
+        def one(source: SourceConfig) -> RefreshReport:
+            return refresh_source(
+                config, source, store, session=sessions.get(), now=now, politeness=politeness
+            )
+
+        with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
+            report.refreshes.extend(pool.map(one, due))
+        started = time.monotonic()
         report.publish = publish(config, store)
         log.info(
-            "published %d feed(s), %d unchanged",
+            "published %d feed(s), %d unchanged, %.2fs",
             len(report.publish.written),
             len(report.publish.unchanged),
+            time.monotonic() - started,
+            extra={
+                "fields": {
+                    "event": "publish",
+                    "written": len(report.publish.written),
+                    "unchanged": len(report.publish.unchanged),
+                    "duration": round(time.monotonic() - started, 3),
+                }
+            },
         )
     finally:
+        sessions.close()
         store.close()
     return report

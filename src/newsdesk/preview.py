@@ -7,7 +7,7 @@ from typing import TextIO
 from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup import collapse
 from newsdesk.fetch import new_session
-from newsdesk.pipeline import collect, utc_now
+from newsdesk.pipeline import Politeness, collect, utc_now
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -18,7 +18,14 @@ def _cell(text: str, width: int) -> str:
 
 def preview(config: Config, source: SourceConfig, out: TextIO) -> int:
     with new_session(config) as session:
-        found, counts, errors = collect(config, source, session=session, now=utc_now)
+        got = collect(
+            config,
+            source,
+            session=session,
+            now=utc_now,
+            politeness=Politeness.for_config(config, store=None, now=utc_now),
+        )
+    found, counts, errors = got.items, got.counts, got.errors
     items = collapse(found)
     rows = [
         (

@@ -83,6 +83,9 @@ sources_table = sa.Table(
     sa.Column("last_success", UTCDateTime),
     sa.Column("failures", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
+    sa.Column("error_kind", sa.String(20)),
+    sa.Column("retry_after", UTCDateTime),
+    sa.Column("disabled_config", sa.String(64)),
 )
 
 pages_table = sa.Table(
@@ -92,6 +95,17 @@ pages_table = sa.Table(
     sa.Column("source", sa.String(200), nullable=False, index=True),
     sa.Column("item_count", sa.Integer, nullable=False, default=0),
     sa.Column("last_fetch", UTCDateTime),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("config_hash", sa.String(64)),
+)
+
+robots_table = sa.Table(
+    "robots",
+    metadata,
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("body", sa.Text),
+    sa.Column("expires", UTCDateTime, nullable=False),
 )
 
 meta_table = sa.Table(
@@ -156,6 +170,9 @@ class Store:
         page_counts: dict[str, int],
         now: datetime,
         error: str | None = None,
+        error_kind: str | None = None,
+        page_validators: dict[str, tuple[str | None, str | None]] | None = None,
+        config_hash: str | None = None,
     ) -> StoreResult:
         """Store one refresh's items and bookkeeping in a single transaction."""
         new = updated = unchanged = 0
@@ -174,13 +191,49 @@ class Store:
                 if stored is None or outcome.record != stored:
                     self._save(conn, outcome.record)
             for url, count in page_counts.items():
-                self._save_page(conn, url, source, count, now)
-            self._save_attempt(conn, source, now, error)
+                etag, modified = (page_validators or {}).get(url, (None, None))
+                self._save_page(conn, url, source, count, now, etag, modified, config_hash)
+            self._save_attempt(conn, source, now, error, error_kind)
         return StoreResult(new, updated, unchanged, frozenset(touched))
 
-    def record_failure(self, source: str, *, now: datetime, error: str) -> None:
+    def record_failure(
+        self,
+        source: str,
+        *,
+        now: datetime,
+        error: str,
+        error_kind: str = "fetch",
+        retry_after: datetime | None = None,
+        disabled_config: str | None = None,
+    ) -> None:
         with self._writer.begin() as conn:
-            self._save_attempt(conn, source, now, error)
+            self._save_attempt(conn, source, now, error, error_kind, retry_after, disabled_config)
+
+    def page_validators(
+        self, urls: Iterable[str], config_hash: str
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """ETag and Last-Modified of pages last read with this same source config."""
+        wanted = list(urls)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(pages_table.c.url, pages_table.c.etag, pages_table.c.last_modified).where(
+                    pages_table.c.url.in_(wanted), pages_table.c.config_hash == config_hash
+                )
+            )
+            return {row.url: (row.etag, row.last_modified) for row in rows if row.etag or row.last_modified}
+
+    def robots(self, origin: str, now: datetime) -> tuple[bool, str | None]:
+        """(found fresh, body) for a cached robots.txt; body None means 'allow everything'."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(robots_table).where(robots_table.c.origin == origin)).first()
+        if row is None or row.expires <= now:
+            return False, None
+        return True, row.body
+
+    def save_robots(self, origin: str, body: str | None, expires: datetime) -> None:
+        with self._writer.begin() as conn:
+            conn.execute(robots_table.delete().where(robots_table.c.origin == origin))
+            conn.execute(robots_table.insert().values(origin=origin, body=body, expires=expires))
 
     def page_item_counts(self, urls: Iterable[str]) -> dict[str, int]:
         wanted = list(urls)
@@ -256,17 +309,49 @@ class Store:
         if fresh:
             conn.execute(item_keys_table.insert(), fresh)
 
-    def _save_page(self, conn: Connection, url: str, source: str, count: int, now: datetime) -> None:
-        values = {"source": source, "item_count": count, "last_fetch": now}
+    def _save_page(
+        self,
+        conn: Connection,
+        url: str,
+        source: str,
+        count: int,
+        now: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        config_hash: str | None = None,
+    ) -> None:
+        values = {
+            "source": source,
+            "item_count": count,
+            "last_fetch": now,
+            "etag": etag,
+            "last_modified": last_modified,
+            "config_hash": config_hash,
+        }
         changed = conn.execute(pages_table.update().where(pages_table.c.url == url).values(**values)).rowcount
         if not changed:
             conn.execute(pages_table.insert().values(url=url, **values))
 
-    def _save_attempt(self, conn: Connection, source: str, now: datetime, error: str | None) -> None:
+    def _save_attempt(
+        self,
+        conn: Connection,
+        source: str,
+        now: datetime,
+        error: str | None,
+        error_kind: str | None = None,
+        retry_after: datetime | None = None,
+        disabled_config: str | None = None,
+    ) -> None:
         state = conn.execute(sa.select(sources_table).where(sources_table.c.name == source)).first()
         if state is None:
             conn.execute(sources_table.insert().values(name=source, failures=0))
-        values: dict[str, Any] = {"last_attempt": now, "last_error": error}
+        values: dict[str, Any] = {
+            "last_attempt": now,
+            "last_error": error,
+            "error_kind": error_kind if error else None,
+            "retry_after": retry_after,
+            "disabled_config": disabled_config,
+        }
         if error is None:
             values.update(last_success=now, failures=0)
         else:
@@ -313,6 +398,9 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def source_state(self, name: str) -> SourceState:
+        return self.source_states().get(name) or SourceState(name=name)
+
     def source_states(self) -> dict[str, SourceState]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(sources_table)).all()
@@ -323,6 +411,9 @@ class Store:
                 last_success=row.last_success,
                 failures=row.failures,
                 last_error=row.last_error,
+                error_kind=row.error_kind,
+                retry_after=row.retry_after,
+                disabled_config=row.disabled_config,
                 items=self.item_count(row.name),
             )
             for row in rows

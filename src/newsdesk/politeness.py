@@ -1,0 +1,97 @@
+"""Being kind to the sites we read: per-host limits, robots.txt, Retry-After and backoff.
+
+Everything here takes its clock (and sleep) as a parameter, so tests never wait.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+MAX_BACKOFF = timedelta(hours=24)
+ROBOTS_TTL = timedelta(days=1)
+ROBOTS_RETRY = timedelta(hours=1)  # robots.txt that could not be read is asked again sooner
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class HostLimiter:
+    """At most `per_host` requests at once to one host, and `delay` seconds between their starts."""
+
+    def __init__(
+        self,
+        per_host: int,
+        delay: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.per_host = per_host
+        self.delay = delay
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        host = host_of(url)
+        with self._lock:
+            semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self.per_host))
+        with semaphore:
+            with self._lock:
+                now = self._clock()
+                start = max(now, self._next_start.get(host, now))
+                self._next_start[host] = start + self.delay
+            if start > now:
+                self._sleep(start - now)
+            yield
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """Retry-After as seconds or an HTTP date (RFC 9110 10.2.3); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(moment, now)
+
+
+def backoff_delay(interval: timedelta, failures: int) -> timedelta:
+    """interval x 2^failures, capped at 24 hours (or the interval itself when that is longer)."""
+    if failures <= 0:
+        return interval
+    cap = max(MAX_BACKOFF, interval)
+    return min(interval * (1 << min(failures, 32)), cap)
+
+
+class RobotsRules:
+    """robots.txt of one origin, parsed with protego (Google's rules: wildcards, longest match)."""
+
+    def __init__(self, body: str | None) -> None:
+        self._parser = Protego.parse(body) if body else None
+
+    def allows(self, url: str, agent: str) -> bool:
+        return True if self._parser is None else bool(self._parser.can_fetch(url, agent))

@@ -1,0 +1,99 @@
+"""robots.txt per origin, fetched through the same polite fetcher and cached a day (in memory and store)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import requests
+
+from newsdesk.config import FetchConfig
+from newsdesk.errors import FetchError
+from newsdesk.fetch import fetch
+from newsdesk.models import Page
+from newsdesk.politeness import ROBOTS_RETRY, ROBOTS_TTL, HostLimiter, RobotsRules, origin_of
+from newsdesk.store import Store
+
+
+class RobotsBlocked(FetchError):
+    """The site's robots.txt disallows this page for our user agent."""
+
+
+class RobotsCache:
+    """Answers 'may we fetch this URL?', asking each origin for robots.txt at most once a day."""
+
+    def __init__(
+        self,
+        *,
+        agent: str,
+        settings: FetchConfig,
+        now: Callable[[], datetime],
+        store: Store | None = None,
+    ) -> None:
+        self.agent = agent
+        self.settings = settings
+        self.now = now
+        self.store = store
+        self._lock = threading.Lock()
+        self._memory: dict[str, tuple[RobotsRules, datetime]] = {}
+
+    def check(self, url: str, *, source: str, session: requests.Session, limiter: HostLimiter | None) -> None:
+        """Raise RobotsBlocked when robots.txt disallows `url`."""
+        if not self._rules(url, source, session, limiter).allows(url, self.agent):
+            raise RobotsBlocked(
+                source, url, "blocked by robots.txt (set respect_robots: false on the source to override)"
+            )
+
+    def _rules(
+        self, url: str, source: str, session: requests.Session, limiter: HostLimiter | None
+    ) -> RobotsRules:
+        origin = origin_of(url)
+        now = self.now()
+        with self._lock:
+            cached = self._memory.get(origin)
+        if cached and cached[1] > now:
+            return cached[0]
+        if self.store is not None:
+            fresh, body = self.store.robots(origin, now)
+            if fresh:
+                rules = RobotsRules(body)
+                with self._lock:
+                    self._memory[origin] = (rules, now + ROBOTS_TTL)
+                return rules
+        body, ttl = self._download(origin + "/robots.txt", source, session, limiter)
+        rules = RobotsRules(body)
+        with self._lock:
+            self._memory[origin] = (rules, now + ttl)
+        if self.store is not None:
+            self.store.save_robots(origin, body, now + ttl)
+        return rules
+
+    def _download(
+        self, url: str, source: str, session: requests.Session, limiter: HostLimiter | None
+    ) -> tuple[str | None, timedelta]:
+        """The body to obey (None: everything allowed) and how long to keep it."""
+        try:
+            if limiter is None:
+                page = self._get(url, source, session)
+            else:
+                with limiter.slot(url):
+                    page = self._get(url, source, session)
+        except FetchError:
+            return None, ROBOTS_RETRY  # unreachable robots.txt: allow, and ask again within the hour
+        if 400 <= page.status < 500:
+            return None, ROBOTS_TTL  # no robots.txt: everything is allowed
+        if page.status >= 500:
+            return "User-agent: *\nDisallow: /\n", ROBOTS_RETRY  # server trouble: wait, as crawlers do
+        return page.body.decode("utf-8", errors="replace"), ROBOTS_TTL
+
+    def _get(self, url: str, source: str, session: requests.Session) -> Page:
+        return fetch(
+            url,
+            source=source,
+            settings=self.settings,
+            session=session,
+            now=self.now,
+            accept="text/plain",
+            raise_for_status=False,
+        )
