@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import sys
 from collections.abc import Sequence
@@ -11,6 +12,8 @@ from pathlib import Path
 from newsdesk import __version__
 from newsdesk.config import Config, load_config
 from newsdesk.errors import ConfigError, NewsdeskError
+from newsdesk.lock import AlreadyRunning
+from newsdesk.logs import setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -27,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity = common.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log only problems")
+    common.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines as text or JSON objects"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -36,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("check", "validate the config file")
     preview = command("preview", "fetch and extract one source and show its items; stores nothing")
     preview.add_argument("source", help="the source's name in the config")
+    command("daemon", "run every source on its schedule until SIGTERM/SIGINT")
+    status = command("status", "show each source's state (read-only; works while the daemon runs)")
+    status.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     return parser
 
 
@@ -43,25 +52,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
-    for noisy in ("urllib3", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    setup_logging(level, args.log_format)
     try:
         config = load_config(args.config)
         if args.command == "check":
             return _check(config)
         if args.command == "preview":
             return _preview(config, args.source)
+        if args.command == "status":
+            return _status(config, as_json=args.json)
+        if args.command == "daemon":
+            return _daemon(config)
         return _run(config)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except AlreadyRunning as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `newsdesk status | head`: the reader left, nothing is wrong
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
+        return EXIT_OK
 
 
 def _run(config: Config) -> int:
@@ -96,3 +113,16 @@ def _preview(config: Config, name: str) -> int:
     from newsdesk.preview import preview
 
     return preview(config, config.source(name), sys.stdout)
+
+
+def _status(config: Config, *, as_json: bool) -> int:
+    from newsdesk.pipeline import utc_now
+    from newsdesk.status import print_status
+
+    return print_status(config, utc_now(), sys.stdout, as_json=as_json)
+
+
+def _daemon(config: Config) -> int:
+    from newsdesk.scheduler import Daemon
+
+    return Daemon(config).run_forever()

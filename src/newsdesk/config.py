@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -167,6 +168,11 @@ class SourceConfig(_Strict):
     @property
     def interval(self) -> timedelta:
         return parse_duration(self.every) if self.every else DEFAULT_INTERVAL
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes with the source's config: re-enables a 410'd source, drops stale ETags."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
 
 
 class Config(_Strict):

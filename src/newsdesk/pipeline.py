@@ -9,7 +9,6 @@ failure of that source and the others go on.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -31,6 +30,7 @@ from newsdesk.normalize import Normalizer
 from newsdesk.politeness import HostLimiter
 from newsdesk.publish import PublishReport, publish
 from newsdesk.robots import RobotsBlocked, RobotsCache
+from newsdesk.schedule import disabled_by_gone
 from newsdesk.store import Store
 
 log = logging.getLogger("newsdesk")
@@ -46,11 +46,6 @@ ACCEPT = {
 def utc_now() -> datetime:
     """Whole seconds: stored and published times need no more, and read better."""
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def source_config_hash(source: SourceConfig) -> str:
-    """Changes when the source's config changes: re-enables a 410'd source, drops stale validators."""
-    return hashlib.sha256(source.model_dump_json().encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -205,7 +200,7 @@ def refresh_source(
 ) -> RefreshReport:
     """One refresh of one source; never raises for the source's own failures."""
     started = time.monotonic()
-    config_hash = source_config_hash(source)
+    config_hash = source.fingerprint
     addresses = [config.resolve_address(address) for address in source.pages]
     got = collect(
         config,
@@ -322,6 +317,24 @@ def log_refresh(report: RefreshReport) -> None:
     )
 
 
+def log_publish(report: PublishReport, duration: float) -> None:
+    log.info(
+        "published %d feed(s), %d unchanged, %.2fs",
+        len(report.written),
+        len(report.unchanged),
+        duration,
+        extra={
+            "fields": {
+                "event": "publish",
+                "written": len(report.written),
+                "unchanged": len(report.unchanged),
+                "errors": len(report.errors),
+                "duration": round(duration, 3),
+            }
+        },
+    )
+
+
 def _log_item_notes(source: SourceConfig, items: Iterable[Item]) -> None:
     invented: set[str] = set()
     for item in items:
@@ -345,7 +358,7 @@ def _log_item_notes(source: SourceConfig, items: Iterable[Item]) -> None:
 
 def blocked_reason(source: SourceConfig, state: SourceState, now: datetime) -> str | None:
     """Why no request may be sent to this source now (410 Gone, or a Retry-After still running)."""
-    if state.disabled_config and state.disabled_config == source_config_hash(source):
+    if disabled_by_gone(source, state):
         return f"source {source.name!r}: disabled after HTTP 410 Gone; change its config to re-enable it"
     if state.retry_after and state.retry_after > now:
         return f"source {source.name!r}: the site asked to wait until {state.retry_after.isoformat()}"
@@ -382,20 +395,7 @@ def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
             report.refreshes.extend(pool.map(one, due))
         started = time.monotonic()
         report.publish = publish(config, store)
-        log.info(
-            "published %d feed(s), %d unchanged, %.2fs",
-            len(report.publish.written),
-            len(report.publish.unchanged),
-            time.monotonic() - started,
-            extra={
-                "fields": {
-                    "event": "publish",
-                    "written": len(report.publish.written),
-                    "unchanged": len(report.publish.unchanged),
-                    "duration": round(time.monotonic() - started, 3),
-                }
-            },
-        )
+        log_publish(report.publish, time.monotonic() - started)
     finally:
         sessions.close()
         store.close()

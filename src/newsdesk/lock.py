@@ -1,0 +1,72 @@
+"""One daemon per database: an flock'ed file next to it, holding the owner's pid.
+
+The kernel drops an flock when its process dies, so a lock left by a crashed daemon is stale by
+construction; the pid in the file only serves to name the running daemon in the refusal message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from newsdesk.config import Config
+from newsdesk.errors import NewsdeskError
+
+
+class AlreadyRunning(NewsdeskError):
+    """Another daemon holds the lock of this database."""
+
+
+def lock_path(config: Config) -> Path:
+    url = config.database_url
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///") + ".lock")
+    return config.output_dir / ".newsdesk-daemon.lock"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class InstanceLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().split()
+            handle.close()
+            pid = owner[0] if owner else "?"
+            alive = pid.isdigit() and pid_alive(int(pid))
+            raise AlreadyRunning(
+                f"another newsdesk daemon is running (pid {pid}{'' if alive else ', not answering'}, "
+                f"lock {self.path})"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.seek(0)
+            self._handle.truncate()
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None

@@ -1,0 +1,212 @@
+"""The daemon: one APScheduler job per source, a debounced publisher, clean shutdown on signals.
+
+Each job calls pipeline.refresh_source, the same code `newsdesk run` uses; this module only decides
+when, and keeps one instance per database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from newsdesk.config import Config, SourceConfig
+from newsdesk.lock import InstanceLock, lock_path
+from newsdesk.models import SourceState
+from newsdesk.pipeline import (
+    Politeness,
+    Sessions,
+    blocked_reason,
+    log_publish,
+    open_store,
+    refresh_source,
+    utc_now,
+)
+from newsdesk.publish import PublishReport, publish
+from newsdesk.schedule import next_due
+
+log = logging.getLogger("newsdesk.daemon")
+JITTER = 0.1  # of the interval: sources of one host do not fire together
+PUBLISH_DEBOUNCE = 2.0  # seconds: refreshes finishing close together give one publish
+SHUTDOWN_GRACE = 20.0  # seconds given to in-flight refreshes on SIGTERM (the whole stop stays < 30 s)
+
+
+class Daemon:
+    def __init__(self, config: Config, *, now: Callable[[], datetime] = utc_now) -> None:
+        self.config = config
+        self.now = now
+        self.lock = InstanceLock(lock_path(config))
+        self.stopping = threading.Event()
+        self._in_flight = 0
+        self._in_flight_changed = threading.Condition()
+        self._publish_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: set[str] = set()
+        self._publish_scheduled = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the lock, open the store, schedule every enabled source."""
+        self.lock.acquire()
+        self.store = open_store(self.config, self.now())
+        self.sessions = Sessions(self.config)
+        self.politeness = Politeness.for_config(self.config, store=self.store, now=self.now)
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(self.config.fetch.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        # Heal a deleted or hand-edited output folder before anything else (writes only what differs).
+        self._log_publish(publish(self.config, self.store), 0.0)
+        states = self.store.source_states()
+        for index, source in enumerate(s for s in self.config.sources if s.enabled):
+            first = self._first_run(source, states.get(source.name), index)
+            self.scheduler.add_job(
+                self._refresh_job,
+                self._trigger(source),
+                args=[source.name],
+                id=f"source:{source.name}",
+                name=source.name,
+                next_run_time=first,
+                # A run missed while the daemon was busy or paused still happens, once (coalesce).
+                misfire_grace_time=max(60, int(source.interval.total_seconds() // 2)),
+            )
+            log.info("scheduled %s: %s, first run %s", source.name, _describe(source), first.isoformat())
+        self.scheduler.start()
+        log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
+
+    def run_forever(self) -> int:
+        """Start, then block until SIGTERM/SIGINT; return the exit code."""
+        self.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        while not self.stopping.wait(1.0):
+            pass
+        return self.shutdown()
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def shutdown(self) -> int:
+        """Stop scheduling, let in-flight refreshes finish (bounded), publish, close everything."""
+        self.stopping.set()
+        self.scheduler.pause()
+        deadline = time.monotonic() + SHUTDOWN_GRACE
+        with self._in_flight_changed:
+            while self._in_flight and time.monotonic() < deadline:
+                self._in_flight_changed.wait(max(0.0, deadline - time.monotonic()))
+            unfinished = self._in_flight
+        if unfinished:
+            log.warning("%d refresh(es) still running after %.0fs; leaving them", unfinished, SHUTDOWN_GRACE)
+        self.scheduler.shutdown(wait=False)
+        self._publish_pending()
+        self.sessions.close()
+        self.store.close()
+        self.lock.release()
+        log.info("daemon stopped")
+        if unfinished:
+            logging.shutdown()
+            os._exit(0)  # worker threads stuck in a request must not hold the exit past 30 s
+        return 0
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def _first_run(self, source: SourceConfig, state: SourceState | None, index: int) -> datetime:
+        """A source refreshed recently waits for the rest of its interval: restarts don't hammer sites."""
+        now = self.now()
+        stagger = timedelta(seconds=min(index * 0.2, 30))
+        if state is None:
+            return now + stagger
+        due = next_due(source, state, now)
+        if due is None:  # disabled by 410: the job still exists and keeps skipping
+            return now + source.interval
+        return max(due, now + stagger)
+
+    def _trigger(self, source: SourceConfig) -> IntervalTrigger | CronTrigger:
+        if source.cron:
+            return CronTrigger.from_crontab(source.cron, timezone=self.config.site.timezone)
+        seconds = source.interval.total_seconds()
+        return IntervalTrigger(seconds=seconds, jitter=max(1, int(seconds * JITTER)), timezone=UTC)
+
+    def _refresh_job(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        source = self.config.source(name)
+        state = self.store.source_state(name)
+        now = self.now()
+        reason = blocked_reason(source, state, now)
+        due = next_due(source, state, now)
+        if reason or (state.failures and due is not None and due > now):
+            log.debug("skip %s: %s", name, reason or f"backing off until {due}")
+            return
+        with self._in_flight_changed:
+            self._in_flight += 1
+        try:
+            report = refresh_source(
+                self.config,
+                source,
+                self.store,
+                session=self.sessions.get(),
+                now=self.now,
+                politeness=self.politeness,
+            )
+        except Exception:
+            log.exception("refresh %s crashed", name)  # a bug must not kill the scheduler thread
+            return
+        finally:
+            with self._in_flight_changed:
+                self._in_flight -= 1
+                self._in_flight_changed.notify_all()
+        if report.result.categories_touched:
+            self.request_publish(report.result.categories_touched)
+
+    def request_publish(self, categories: set[str] | frozenset[str]) -> None:
+        """Publish the touched categories soon, once, however many refreshes ask meanwhile."""
+        with self._pending_lock:
+            self._pending |= set(categories)
+            if self._publish_scheduled or self.stopping.is_set():
+                return
+            self._publish_scheduled = True
+        self.scheduler.add_job(
+            self._publish_pending,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=PUBLISH_DEBOUNCE),
+            id="publish",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _publish_pending(self) -> None:
+        with self._publish_lock:  # never two publishes at once
+            with self._pending_lock:
+                categories, self._pending = self._pending, set()
+                self._publish_scheduled = False
+            if not categories:
+                return
+            started = time.monotonic()
+            try:
+                report = publish(self.config, self.store, categories)
+            except Exception:
+                log.exception("publish failed")
+                return
+            self._log_publish(report, time.monotonic() - started)
+
+    @staticmethod
+    def _log_publish(report: PublishReport, duration: float) -> None:
+        log_publish(report, duration)
+
+
+def _describe(source: SourceConfig) -> str:
+    return f"cron {source.cron!r}" if source.cron else f"every {source.interval}"

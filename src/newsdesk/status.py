@@ -1,0 +1,80 @@
+"""`newsdesk status`: one row per source, read-only, safe while the daemon runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from newsdesk.config import Config
+from newsdesk.models import SourceState
+from newsdesk.schedule import next_due, state_label
+from newsdesk.store import Store
+
+COLUMNS = (
+    ("name", "SOURCE"),
+    ("state", "STATE"),
+    ("last_attempt", "LAST ATTEMPT"),
+    ("last_success", "LAST SUCCESS"),
+    ("failures", "FAILS"),
+    ("items", "ITEMS"),
+    ("next_due", "NEXT DUE"),
+    ("last_error", "LAST ERROR"),
+)
+
+
+def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
+    states: dict[str, SourceState] = {}
+    url = config.database_url
+    if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+        store = Store(url, site_host="localhost")  # no create(): reading must not write
+        try:
+            states = store.source_states()
+        finally:
+            store.close()
+    rows = []
+    for source in config.sources:
+        state = states.get(source.name) or SourceState(source.name)
+        due = next_due(source, state, now) if source.enabled else None
+        rows.append(
+            {
+                "name": source.name,
+                "state": state_label(source, state, now),
+                "last_attempt": _iso(state.last_attempt),
+                "last_success": _iso(state.last_success),
+                "failures": state.failures,
+                "last_error": (state.last_error or "").splitlines()[0] if state.last_error else None,
+                "items": state.items,
+                "next_due": _iso(max(due, now) if due else None),
+            }
+        )
+    return rows
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def print_status(config: Config, now: datetime, out: TextIO, *, as_json: bool) -> int:
+    rows = source_rows(config, now)
+    if as_json:
+        json.dump(rows, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    table = [[_cell(key, row[key]) for key, _ in COLUMNS] for row in rows]
+    headers = [title for _, title in COLUMNS]
+    widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
+    out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    for row_cells in table:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
+    return 0
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key in ("last_attempt", "last_success", "next_due"):
+        return str(value)[:16].replace("T", " ")
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
