@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check daemon status clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src
+
+daemon: $(BIN)/newsdesk
+	$(BIN)/newsdesk daemon --config $(CONFIG)
+
+status: $(BIN)/newsdesk
+	$(BIN)/newsdesk status --config $(CONFIG)
 
 check: $(BIN)/newsdesk
 	$(BIN)/newsdesk check --config $(CONFIG)

@@ -37,6 +37,7 @@ class RobotsCache:
         self.store = store
         self._lock = threading.Lock()
         self._memory: dict[str, tuple[RobotsRules, datetime]] = {}
+        self._origin_locks: dict[str, threading.Lock] = {}
 
     def check(self, url: str, *, source: str, session: requests.Session, limiter: HostLimiter | None) -> None:
         """Raise RobotsBlocked when robots.txt disallows `url`."""
@@ -49,6 +50,14 @@ class RobotsCache:
         self, url: str, source: str, session: requests.Session, limiter: HostLimiter | None
     ) -> RobotsRules:
         origin = origin_of(url)
+        with self._lock:
+            origin_lock = self._origin_locks.setdefault(origin, threading.Lock())
+        with origin_lock:  # sources of one site refreshing together ask for robots.txt once
+            return self._rules_locked(origin, source, session, limiter)
+
+    def _rules_locked(
+        self, origin: str, source: str, session: requests.Session, limiter: HostLimiter | None
+    ) -> RobotsRules:
         now = self.now()
         with self._lock:
             cached = self._memory.get(origin)

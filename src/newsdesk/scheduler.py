@@ -57,7 +57,12 @@ class Daemon:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Take the lock, open the store, schedule every enabled source."""
+        self.schedule()
+        self.scheduler.start()
+        log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
+
+    def schedule(self) -> None:
+        """Take the lock, open the store, publish, and plan every enabled source (nothing runs yet)."""
         self.lock.acquire()
         self.store = open_store(self.config, self.now())
         self.sessions = Sessions(self.config)
@@ -83,8 +88,6 @@ class Daemon:
                 misfire_grace_time=max(60, int(source.interval.total_seconds() // 2)),
             )
             log.info("scheduled %s: %s, first run %s", source.name, _describe(source), first.isoformat())
-        self.scheduler.start()
-        log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
 
     def run_forever(self) -> int:
         """Start, then block until SIGTERM/SIGINT; return the exit code."""
@@ -102,7 +105,8 @@ class Daemon:
     def shutdown(self) -> int:
         """Stop scheduling, let in-flight refreshes finish (bounded), publish, close everything."""
         self.stopping.set()
-        self.scheduler.pause()
+        if self.scheduler.running:
+            self.scheduler.pause()
         deadline = time.monotonic() + SHUTDOWN_GRACE
         with self._in_flight_changed:
             while self._in_flight and time.monotonic() < deadline:
@@ -110,7 +114,8 @@ class Daemon:
             unfinished = self._in_flight
         if unfinished:
             log.warning("%d refresh(es) still running after %.0fs; leaving them", unfinished, SHUTDOWN_GRACE)
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self._publish_pending()
         self.sessions.close()
         self.store.close()
