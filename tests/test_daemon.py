@@ -127,3 +127,28 @@ def test_sigterm_lets_the_refresh_finish_publishes_and_exits_0(
     feed = feedparser.parse((tmp_path / "feeds" / "all.atom").read_bytes())
     assert [entry.title for entry in feed.entries] == ["Slow story"]
     InstanceLock(lock_path(load_config(config_file))).acquire()  # the lock was released
+
+
+def test_publish_requests_are_debounced_into_one_publish(tmp_path: Path, caplog) -> None:
+    config = load_config(
+        write_config(
+            tmp_path, "- name: paused\n  type: feed\n  url: https://e.example/f.xml\n  enabled: false\n"
+        )
+    )
+    daemon = Daemon(config)
+    daemon.schedule()
+    daemon.scheduler.start()
+    caplog.set_level("INFO", logger="newsdesk")
+    try:
+        for categories in ({"research"}, {"press"}, {"research", "company/innovation"}):
+            daemon.request_publish(categories)
+        assert [job.id for job in daemon.scheduler.get_jobs()] == ["publish"]
+        assert daemon._pending == {"research", "press", "company/innovation"}
+        deadline = time.monotonic() + 10
+        while daemon._pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+    finally:
+        daemon.shutdown()
+    publishes = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "publish"]
+    assert len(publishes) == 1

@@ -132,3 +132,34 @@ def test_file_url_and_missing_file(tmp_path: Path, session, clock) -> None:
 def test_unsupported_scheme(session, clock) -> None:
     with pytest.raises(FetchError, match="unsupported URL scheme 'ftp'"):
         get("ftp://example.org/x", session, clock)
+
+
+def test_server_dripping_bytes_is_cut_at_the_total_time_cap(session, clock) -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        try:
+            for _ in range(100):
+                conn.sendall(b"x")
+                time.sleep(0.1)  # each byte well within the read timeout
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            listener.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    settings = FetchConfig(timeout=0.8, connect_timeout=0.5, max_bytes=10_000)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="took longer than 0.8s"):
+        get(f"http://127.0.0.1:{port}/", session, clock, settings)
+    assert time.monotonic() - started < 2
