@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 
-from helpers import card, html_source, page
 from pytest_httpserver import HTTPServer
 
 from newsdesk.pipeline import run
 from newsdesk.status import print_status
+
+from helpers import card, html_source, page
 
 
 def test_status_table_and_json_show_every_state(httpserver: HTTPServer, make_config, clock) -> None:
