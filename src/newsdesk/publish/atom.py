@@ -34,16 +34,33 @@ class EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         return entry
 
 
+STYLESHEET = b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>\n'
+
+
 @dataclass(frozen=True)
 class FeedInfo:
-    """Everything about one feed that is not its entries."""
+    """Everything about one feed that is not its entries; `name` is the file stem (all, research)."""
 
+    name: str
     title: str
-    self_url: str
     site_url: str
     author: str
     language: str
     subtitle: str | None = None
+
+    def url_for(self, extension: str) -> str:
+        """The public address of this feed in one format: site.url + name.extension."""
+        return f"{self.site_url}{self.name}.{extension}"
+
+    @property
+    def self_url(self) -> str:
+        return self.url_for("atom")
+
+
+def with_stylesheet(document: bytes) -> bytes:
+    """Reference feed.xsl so a browser shows a readable page; feed readers ignore it."""
+    declaration, _, rest = document.partition(b"?>\n")
+    return declaration + b"?>\n" + STYLESHEET + rest
 
 
 def render_atom(
@@ -51,7 +68,7 @@ def render_atom(
     entries: Sequence[StoredItem],
     *,
     category_titles: dict[str, str],
-    empty_updated: datetime,
+    updated: datetime,
 ) -> bytes:
     feed = FeedGenerator()
     feed.id(info.self_url)
@@ -59,7 +76,7 @@ def render_atom(
     if info.subtitle:
         feed.subtitle(info.subtitle)
     # feedgen stamps `updated` with the current time unless told: derive it from the data.
-    feed.updated(max((entry.updated for entry in entries), default=empty_updated))
+    feed.updated(updated)
     feed.author({"name": info.author})
     feed.link(href=info.self_url, rel="self", type="application/atom+xml")
     feed.link(href=info.site_url, rel="alternate", type="text/html")
@@ -85,8 +102,8 @@ def render_atom(
             image_type = _image_type(stored.image)
             if image_type:
                 extras.links.append({"rel": "enclosure", "type": image_type, "href": stored.image})
-    result: bytes = feed.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return result
+    document: bytes = feed.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return with_stylesheet(document)
 
 
 def _image_type(url: str) -> str | None:

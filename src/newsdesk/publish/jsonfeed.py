@@ -1,0 +1,50 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1) from the same entries as the Atom feed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from newsdesk.models import StoredItem
+from newsdesk.publish.atom import FeedInfo
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json_feed(
+    info: FeedInfo, entries: Sequence[StoredItem], *, category_titles: dict[str, str]
+) -> bytes:
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "title": info.title,
+        "home_page_url": info.site_url,
+        "feed_url": info.url_for("json"),
+        "language": info.language,
+        "authors": [{"name": info.author}],
+        "items": [_item(entry, info, category_titles) for entry in entries],
+    }
+    if info.subtitle:
+        document["description"] = info.subtitle
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _item(entry: StoredItem, info: FeedInfo, category_titles: dict[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": entry.entry_id}
+    if entry.url:
+        item["url"] = entry.url
+    item["title"] = entry.title
+    if entry.summary_html:
+        item["content_html"] = entry.summary_html
+        item["summary"] = entry.summary_text
+    else:
+        item["content_text"] = entry.summary_text or entry.title  # 1.1: content_html or content_text
+    if entry.image:
+        item["image"] = entry.image
+    item["date_published"] = entry.published.isoformat()
+    item["date_modified"] = max(entry.updated, entry.published).isoformat()
+    if entry.categories:
+        item["tags"] = [category_titles.get(category, category) for category in entry.categories]
+    if entry.language != info.language:
+        item["language"] = entry.language
+    return item
