@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from newsdesk import __version__
 from newsdesk.config import Config, load_config
 from newsdesk.errors import ConfigError, NewsdeskError
@@ -42,7 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     command("check", "validate the config file")
     preview = command("preview", "fetch and extract one source and show its items; stores nothing")
     preview.add_argument("source", help="the source's name in the config")
-    command("daemon", "run every source on its schedule until SIGTERM/SIGINT")
+    daemon = command("daemon", "run every source on its schedule until SIGTERM/SIGINT")
+    daemon.add_argument("--serve", action="store_true", help="also serve the output folder over HTTP")
+    serve = command("serve", "serve the output folder over HTTP (feeds, index, embed, health, metrics)")
+    for sub in (daemon, serve):
+        sub.add_argument("--host", help="address to listen on (default: serve.host, 127.0.0.1)")
+        sub.add_argument("--port", type=int, help="port to listen on (default: serve.port, 8080)")
     status = command("status", "show each source's state (read-only; works while the daemon runs)")
     status.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     return parser
@@ -62,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             return _status(config, as_json=args.json)
         if args.command == "daemon":
-            return _daemon(config)
+            return _daemon(config, _address(config, args) if args.serve else None)
+        if args.command == "serve":
+            return _serve(config, _address(config, args))
         return _run(config)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -74,11 +83,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        print(
+            f"newsdesk: database error ({config_url_hint(args)}): {str(exc).splitlines()[0]}", file=sys.stderr
+        )
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"newsdesk: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `newsdesk status | head`: the reader left, nothing is wrong
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
         return EXIT_OK
+
+
+def config_url_hint(args: argparse.Namespace) -> str:
+    return f"config {args.config}"
 
 
 def _run(config: Config) -> int:
@@ -122,7 +143,17 @@ def _status(config: Config, *, as_json: bool) -> int:
     return print_status(config, utc_now(), sys.stdout, as_json=as_json)
 
 
-def _daemon(config: Config) -> int:
+def _address(config: Config, args: argparse.Namespace) -> tuple[str, int]:
+    return (args.host or config.serve.host, config.serve.port if args.port is None else args.port)
+
+
+def _daemon(config: Config, address: tuple[str, int] | None) -> int:
     from newsdesk.scheduler import Daemon
 
-    return Daemon(config).run_forever()
+    return Daemon(config, serve_at=address).run_forever()
+
+
+def _serve(config: Config, address: tuple[str, int]) -> int:
+    from newsdesk.server import serve
+
+    return serve(config, *address)

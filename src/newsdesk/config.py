@@ -121,6 +121,13 @@ class FetchConfig(_Strict):
     host_delay: float = Field(default=1.0, ge=0)
 
 
+class ServeConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    cors_origins: tuple[str, ...] = ("*",)
+    max_age: int | None = Field(default=None, ge=0)  # default: the shortest source interval
+
+
 class SourceConfig(_Strict):
     name: str
     type: Literal["html", "feed", "items"]
@@ -185,6 +192,7 @@ class Config(_Strict):
     categories: tuple[CategoryConfig, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
     fetch: FetchConfig = FetchConfig()
+    serve: ServeConfig = ServeConfig()
     path: Path = Path("config.yaml")
 
     @property

@@ -105,4 +105,6 @@ class SourceState:
     error_kind: str | None = None
     retry_after: datetime | None = None
     disabled_config: str | None = None
+    attempts: int = 0
+    failures_total: int = 0
     items: int = 0

@@ -317,6 +317,13 @@ def log_refresh(report: RefreshReport) -> None:
     )
 
 
+def record_publish(store: Store, report: PublishReport, duration: float) -> None:
+    """Remember the last publish for /metrics, and log it."""
+    store.set_meta("last_publish_duration", f"{duration:.6f}")
+    store.set_meta("last_publish_errors", str(len(report.errors)))
+    log_publish(report, duration)
+
+
 def log_publish(report: PublishReport, duration: float) -> None:
     log.info(
         "published %d feed(s), %d unchanged, %.2fs",
@@ -395,7 +402,7 @@ def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
             report.refreshes.extend(pool.map(one, due))
         started = time.monotonic()
         report.publish = publish(config, store)
-        log_publish(report.publish, time.monotonic() - started)
+        record_publish(store, report.publish, time.monotonic() - started)
     finally:
         sessions.close()
         store.close()

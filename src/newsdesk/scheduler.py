@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,12 +28,12 @@ from newsdesk.pipeline import (
     Politeness,
     Sessions,
     blocked_reason,
-    log_publish,
     open_store,
+    record_publish,
     refresh_source,
     utc_now,
 )
-from newsdesk.publish import PublishReport, publish
+from newsdesk.publish import publish
 from newsdesk.schedule import next_due
 
 log = logging.getLogger("newsdesk.daemon")
@@ -42,8 +43,16 @@ SHUTDOWN_GRACE = 20.0  # seconds given to in-flight refreshes on SIGTERM (the wh
 
 
 class Daemon:
-    def __init__(self, config: Config, *, now: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        serve_at: tuple[str, int] | None = None,
+    ) -> None:
         self.config = config
+        self.serve_at = serve_at
+        self.server: Any = None
         self.now = now
         self.lock = InstanceLock(lock_path(config))
         self.stopping = threading.Event()
@@ -59,6 +68,17 @@ class Daemon:
     def start(self) -> None:
         self.schedule()
         self.scheduler.start()
+        if self.serve_at is not None:
+            from newsdesk.server import make_server
+
+            self.server = make_server(self.config, *self.serve_at)
+            threading.Thread(target=self.server.run, name="serve", daemon=True).start()
+            log.info(
+                "serving %s on http://%s:%s/",
+                self.config.output_dir,
+                self.serve_at[0],
+                self.server.effective_port,
+            )
         log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
 
     def schedule(self) -> None:
@@ -73,7 +93,8 @@ class Daemon:
             timezone=UTC,
         )
         # Heal a deleted or hand-edited output folder before anything else (writes only what differs).
-        self._log_publish(publish(self.config, self.store), 0.0)
+        started = time.monotonic()
+        record_publish(self.store, publish(self.config, self.store), time.monotonic() - started)
         states = self.store.source_states()
         for index, source in enumerate(s for s in self.config.sources if s.enabled):
             first = self._first_run(source, states.get(source.name), index)
@@ -105,6 +126,8 @@ class Daemon:
     def shutdown(self) -> int:
         """Stop scheduling, let in-flight refreshes finish (bounded), publish, close everything."""
         self.stopping.set()
+        if self.server is not None:
+            self.server.close()
         if self.scheduler.running:
             self.scheduler.pause()
         deadline = time.monotonic() + SHUTDOWN_GRACE
@@ -206,11 +229,7 @@ class Daemon:
             except Exception:
                 log.exception("publish failed")
                 return
-            self._log_publish(report, time.monotonic() - started)
-
-    @staticmethod
-    def _log_publish(report: PublishReport, duration: float) -> None:
-        log_publish(report, duration)
+            record_publish(self.store, report, time.monotonic() - started)
 
 
 def _describe(source: SourceConfig) -> str:

@@ -81,11 +81,13 @@ sources_table = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("last_attempt", UTCDateTime),
     sa.Column("last_success", UTCDateTime),
-    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("failures", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("last_error", sa.Text),
     sa.Column("error_kind", sa.String(20)),
     sa.Column("retry_after", UTCDateTime),
     sa.Column("disabled_config", sa.String(64)),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("failures_total", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 pages_table = sa.Table(
@@ -135,6 +137,21 @@ def _sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring a store made by an older newsdesk up to date: new columns are nullable or defaulted."""
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]
+                null = " NOT NULL" if not column.nullable and default else ""
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{null}{default}'
+                )
+
+
 class Store:
     """All database access; every other module sees plain dataclasses."""
 
@@ -151,6 +168,7 @@ class Store:
         """Create the schema on first use; record when the store was born (the date of empty feeds)."""
         metadata.create_all(self.engine)
         with self._writer.begin() as conn:
+            _add_missing_columns(conn)
             existing = conn.execute(
                 sa.select(meta_table.c.value).where(meta_table.c.key == "created")
             ).scalar()
@@ -344,8 +362,9 @@ class Store:
     ) -> None:
         state = conn.execute(sa.select(sources_table).where(sources_table.c.name == source)).first()
         if state is None:
-            conn.execute(sources_table.insert().values(name=source, failures=0))
+            conn.execute(sources_table.insert().values(name=source, failures=0, attempts=0, failures_total=0))
         values: dict[str, Any] = {
+            "attempts": sources_table.c.attempts + 1,
             "last_attempt": now,
             "last_error": error,
             "error_kind": error_kind if error else None,
@@ -356,9 +375,22 @@ class Store:
             values.update(last_success=now, failures=0)
         else:
             values["failures"] = sources_table.c.failures + 1
+            values["failures_total"] = sources_table.c.failures_total + 1
         conn.execute(sources_table.update().where(sources_table.c.name == source).values(**values))
 
     # --- reading -----------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._writer.begin() as conn:
+            conn.execute(meta_table.delete().where(meta_table.c.key == key))
+            conn.execute(meta_table.insert().values(key=key, value=value))
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            value: str | None = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == key)
+            ).scalar()
+        return value
 
     def created(self) -> datetime:
         with self.engine.connect() as conn:
@@ -414,6 +446,8 @@ class Store:
                 error_kind=row.error_kind,
                 retry_after=row.retry_after,
                 disabled_config=row.disabled_config,
+                attempts=row.attempts,
+                failures_total=row.failures_total,
                 items=self.item_count(row.name),
             )
             for row in rows
