@@ -40,6 +40,8 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/plain; charset=utf-8",
 }
+FEED_SUFFIXES = frozenset({".atom", ".rss"})
+FEED_TYPES = ("application/atom+xml", "application/rss+xml")
 COMPRESS_MIN_BYTES = 512
 DEFAULT_MAX_AGE = 300
 
@@ -192,10 +194,20 @@ class FeedServer:
     def file_response(self, request: Request, path: Path) -> Response:
         cached = self.files.load(path)
         content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+        if path.suffix in FEED_SUFFIXES:
+            # Browsers show application/atom+xml and rss+xml as plain text and never run the feed's
+            # XSLT; a browser navigating here (Accept: text/html, no feed type) gets generic XML.
+            response_vary_accept = True
+            if _browser_navigation(request.headers.get("Accept", "")):
+                content_type = "application/xml; charset=utf-8"
+        else:
+            response_vary_accept = False
         use_gzip = cached.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", "")
         response = Response(cached.gzipped if use_gzip else cached.body, content_type=content_type)
         if cached.gzipped is not None:
             response.vary.add("Accept-Encoding")
+        if response_vary_accept:
+            response.vary.add("Accept")
         if use_gzip:
             response.content_encoding = "gzip"
         response.set_etag(cached.etag + ("-gz" if use_gzip else ""))
@@ -228,6 +240,11 @@ class FeedServer:
         response.content_type = "application/json"
         response.cache_control.no_store = True
         return response
+
+
+def _browser_navigation(accept: str) -> bool:
+    accept = accept.lower()
+    return "text/html" in accept and not any(feed_type in accept for feed_type in FEED_TYPES)
 
 
 def _shortest_interval(config: Config) -> int:

@@ -91,7 +91,9 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
     report.write(
         folder,
         "feeds.opml",
-        lambda: render_opml(config.site.title, config.site.author, [(p.category, p.info) for p in pages]),
+        lambda: render_opml(
+            config.site.title, config.site.author, [(p.category, p.info, p.short_title) for p in pages]
+        ),
     )
     report.write(
         folder,
