@@ -152,3 +152,25 @@ def test_publish_requests_are_debounced_into_one_publish(tmp_path: Path, caplog)
         daemon.shutdown()
     publishes = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "publish"]
     assert len(publishes) == 1
+
+
+def test_daemon_serve_runs_scheduler_and_server_in_one_process(tmp_path: Path) -> None:
+    import requests
+
+    (tmp_path / "items.yaml").write_text("- {title: One, link: 'https://e.example/1', category: Research}\n")
+    config = load_config(write_config(tmp_path, "- name: hand\n  type: items\n  url: items.yaml\n"))
+    daemon = Daemon(config, serve_at=("127.0.0.1", 0))
+    daemon.start()
+    try:
+        base = f"http://127.0.0.1:{daemon.server.effective_port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            feed = requests.get(base + "/research.atom", timeout=5)
+            if feed.status_code == 200 and b"<entry>" in feed.content:
+                break
+            time.sleep(0.2)
+        assert feed.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+        assert b"<title>One</title>" in feed.content
+        assert requests.get(base + "/healthz", timeout=5).json()["status"] == "ok"
+    finally:
+        assert daemon.shutdown() == 0

@@ -20,7 +20,7 @@ from helpers import FIXTURES, card, html_source, page
 ATOM = "{http://www.w3.org/2005/Atom}"
 XSS_TITLE = '<img src=x onerror="alert(1)">Payload title<script>alert(2)</script>'
 XSS_SUMMARY = (
-    '<p onclick="alert(3)">Summary <a href="javascript:alert(4)">link</a><script>alert(5)</script></p>'
+    '<span onclick="alert(3)">Summary</span> <a href="javascript:alert(4)">link</a><script>alert(5)</script>'
 )
 
 
