@@ -78,19 +78,19 @@ DATES = [
     ("20/11/2026", "fr", "2026-11-19T23:00:00"),
     ("10 novembre 2026", "en", "2026-11-09T23:00:00"),  # a French date on an English source
     # relative dates, from NOW
-    ("3 days ago", "en", "2026-11-22T12:00:00"),
+    ("3 days ago", "en", "2026-11-21T23:00:00"),  # a day without a time: midnight in Paris
     ("5 minutes ago", "en", "2026-11-25T11:55:00"),
     ("an hour ago", "en", "2026-11-25T11:00:00"),
-    ("2 weeks ago", "en", "2026-11-11T12:00:00"),
-    ("yesterday", "en", "2026-11-24T12:00:00"),
-    ("today", "en", "2026-11-25T12:00:00"),
+    ("2 weeks ago", "en", "2026-11-10T23:00:00"),
+    ("yesterday", "en", "2026-11-23T23:00:00"),
+    ("today", "en", "2026-11-24T23:00:00"),
     ("il y a 2 heures", "fr", "2026-11-25T10:00:00"),
-    ("Il y a 3 jours", "fr", "2026-11-22T12:00:00"),
+    ("Il y a 3 jours", "fr", "2026-11-21T23:00:00"),
     ("il y a 5 min", "fr", "2026-11-25T11:55:00"),
-    ("hier", "fr", "2026-11-24T12:00:00"),
-    ("avant-hier", "fr", "2026-11-23T12:00:00"),
-    ("aujourd'hui", "fr", "2026-11-25T12:00:00"),
-    ("hier", "en", "2026-11-24T12:00:00"),  # French words understood on an English source
+    ("hier", "fr", "2026-11-23T23:00:00"),
+    ("avant-hier", "fr", "2026-11-22T23:00:00"),
+    ("aujourd'hui", "fr", "2026-11-24T23:00:00"),
+    ("hier", "en", "2026-11-23T23:00:00"),  # French words understood on an English source
 ]
 
 
@@ -150,9 +150,10 @@ def test_date_only_is_midnight_in_each_site_timezone() -> None:
 
 
 def test_relative_dates_follow_now() -> None:
-    later = NOW + timedelta(days=40)
-    assert parse_date("3 days ago", language="en", now=later, timezone=PARIS) == later - timedelta(days=3)
-    assert parse_date("hier", language="fr", now=later, timezone=PARIS) == later - timedelta(days=1)
+    later = NOW + timedelta(days=40)  # 2027-01-04T12:00Z
+    assert parse_date("3 days ago", language="en", now=later, timezone=PARIS) == utc("2026-12-31T23:00:00")
+    assert parse_date("hier", language="fr", now=later, timezone=PARIS) == utc("2027-01-02T23:00:00")
+    assert parse_date("il y a 2 heures", language="fr", now=later, timezone=PARIS) == later - timedelta(hours=2)
 
 
 def test_regional_language_tag_is_understood() -> None:
@@ -163,7 +164,7 @@ def test_regional_language_tag_is_understood() -> None:
 def test_now_in_another_zone_gives_the_same_result() -> None:
     tokyo_now = NOW.astimezone(ZoneInfo("Asia/Tokyo"))
     assert parse_date("3 days ago", language="en", now=tokyo_now, timezone=PARIS) == utc(
-        "2026-11-22T12:00:00"
+        "2026-11-21T23:00:00"
     )
 
 

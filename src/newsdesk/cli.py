@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("check", "validate the config file")
     preview = command("preview", "fetch and extract one source and show its items; stores nothing")
     preview.add_argument("source", help="the source's name in the config")
+    preview.add_argument("--json", action="store_true", help="print the same as JSON")
     daemon = command("daemon", "run every source on its schedule until SIGTERM/SIGINT")
     daemon.add_argument("--serve", action="store_true", help="also serve the output folder over HTTP")
     serve = command("serve", "serve the output folder over HTTP (feeds, index, embed, health, metrics)")
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(config)
         if args.command == "preview":
-            return _preview(config, args.source)
+            return _preview(config, args.source, as_json=args.json)
         if args.command == "status":
             return _status(config, as_json=args.json)
         if args.command == "daemon":
@@ -130,10 +131,10 @@ def _check(config: Config) -> int:
     return EXIT_OK
 
 
-def _preview(config: Config, name: str) -> int:
+def _preview(config: Config, name: str, *, as_json: bool) -> int:
     from newsdesk.preview import preview
 
-    return preview(config, config.source(name), sys.stdout)
+    return preview(config, config.source(name), sys.stdout, as_json=as_json)
 
 
 def _status(config: Config, *, as_json: bool) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -140,6 +140,26 @@ class SourceConfig(_Strict):
     select: SelectConfig | None = None
     enabled: bool = True
     respect_robots: bool = True
+    timezone: str | None = None  # for dates written without an offset; default site.timezone
+    date_format: str | None = None  # strptime format settling ambiguous dates, e.g. "%d/%m/%Y"
+
+    @field_validator("timezone")
+    @classmethod
+    def _source_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+    @field_validator("date_format")
+    @classmethod
+    def _strptime_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            if "%" not in value:
+                raise ValueError(f"invalid date_format {value!r}: use strptime codes such as %d/%m/%Y")
+            try:
+                sample = datetime(2024, 3, 4, 5, 6, 7).strftime(value)
+                datetime.strptime(sample, value)
+            except ValueError as exc:
+                raise ValueError(f"invalid date_format {value!r}: {exc}") from None
+        return value
 
     @field_validator("name")
     @classmethod

@@ -24,6 +24,7 @@ import requests
 from newsdesk.config import Config, SourceConfig
 from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract
+from newsdesk.extract.html import SelectorStats
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.models import Item, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
@@ -146,6 +147,7 @@ def collect(
     now: Callable[[], datetime],
     politeness: Politeness | None = None,
     validators: dict[str, tuple[str | None, str | None]] | None = None,
+    stats: SelectorStats | None = None,
 ) -> Collected:
     """Fetch, extract and normalize every page of a source; nothing is stored here."""
     polite = politeness or Politeness()
@@ -173,7 +175,7 @@ def collect(
             if page.not_modified:
                 out.not_modified.append(url)  # nothing changed: no parsing at all
                 continue
-            raw_items = extract(source, page)
+            raw_items = extract(source, page, stats)
         except RetryLaterError as exc:
             out.errors.append(exc)
             break  # the site asked us to wait: no more requests to this source now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import lxml.html
@@ -17,7 +18,9 @@ from newsdesk.selectors import FieldSelector, parse_field_selector
 from newsdesk.selectors import select as select_elements
 from newsdesk.text import clean_text
 
-IMAGE_ATTRIBUTES = ("src", "data-src", "data-lazy-src")
+IMAGE_ATTRIBUTES = ("data-lazy-src", "data-src", "data-original", "src")
+SRCSET_ATTRIBUTES = ("data-lazy-srcset", "data-srcset", "srcset")
+PLACEHOLDER_NAMES = ("placeholder", "blank.", "spacer.", "pixel.", "transparent.", "lazy.", "1x1")
 
 
 def decode_html(page: Page) -> str:
@@ -59,7 +62,37 @@ def base_url(document: HtmlElement, page_url: str) -> str:
     return page_url
 
 
-def extract_html(page: Page, source: str, select: SelectConfig) -> list[RawItem]:
+FIELDS = ("title", "link", "summary", "category", "date", "image")
+
+
+@dataclass
+class SelectorStats:
+    """For `preview`: per field selector, on how many cards it found something, and on how many not."""
+
+    cards: int = 0
+    matched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    empty: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+
+    def count(self, item: RawItem) -> None:
+        self.cards += 1
+        values = {
+            "title": item.title,
+            "link": item.link,
+            "summary": item.summary,
+            "category": item.categories,
+            "date": item.date_text,
+            "image": item.image,
+        }
+        for name, value in values.items():
+            if value:
+                self.matched[name] += 1
+            else:
+                self.empty[name] += 1
+
+
+def extract_html(
+    page: Page, source: str, select: SelectConfig, stats: SelectorStats | None = None
+) -> list[RawItem]:
     document = parse_html(page, source)
     base = base_url(document, page.url)
     assert select.item is not None
@@ -67,6 +100,8 @@ def extract_html(page: Page, source: str, select: SelectConfig) -> list[RawItem]
     items = []
     for card in cards:
         item = _read_card(card, select, source, page.url, base)
+        if stats is not None:
+            stats.count(item)
         if item.title or item.link:
             items.append(item)
     return items
@@ -142,17 +177,50 @@ def _date(found: tuple[FieldSelector, HtmlElement] | None) -> str | None:
 
 
 def _image(found: tuple[FieldSelector, HtmlElement] | None, base: str) -> str | None:
+    """The real image: the named attribute unless it is a placeholder, then the best srcset
+    candidate, data-lazy-src, data-src, src (lazy-loading themes put a blank GIF in src)."""
     if found is None:
         return None
-    field, element = found
-    names = (field.attribute, *IMAGE_ATTRIBUTES) if field.attribute else IMAGE_ATTRIBUTES
-    if element.tag != "img" and not field.attribute:
+    selector, element = found
+    if element.tag != "img" and not selector.attribute:
         element = next(element.iter("img"), element)
-    for name in names:
-        value = str(element.get(name) or "").strip()
-        if value and not value.startswith("data:"):
+    candidates: list[str | None] = []
+    if selector.attribute:
+        candidates.append(element.get(selector.attribute))
+    for name in SRCSET_ATTRIBUTES:
+        candidates.append(best_srcset_candidate(element.get(name) or ""))
+    parent = element.getparent()
+    if parent is not None and parent.tag == "picture":
+        for source_element in parent.iter("source"):
+            candidates.append(best_srcset_candidate(source_element.get("srcset") or ""))
+    candidates.extend(element.get(name) for name in IMAGE_ATTRIBUTES)
+    for value in candidates:
+        value = str(value or "").strip()
+        if value and not _placeholder(value):
             return urljoin(base, value)
     return None
+
+
+def best_srcset_candidate(srcset: str) -> str | None:
+    """The widest (or densest) image of a srcset: '/a.jpg 480w, /b.jpg 1200w' -> '/b.jpg'."""
+    best: tuple[float, str] | None = None
+    for candidate in srcset.split(","):
+        parts = candidate.strip().split()
+        if not parts:
+            continue
+        size = 1.0
+        if len(parts) > 1 and parts[1][:-1].replace(".", "", 1).isdigit() and parts[1][-1] in "wx":
+            size = float(parts[1][:-1])
+        if best is None or size > best[0]:
+            best = (size, parts[0])
+    return best[1] if best else None
+
+
+def _placeholder(url: str) -> bool:
+    lowered = url.lower()
+    return lowered.startswith(("data:", "about:", "javascript:")) or any(
+        marker in lowered.rsplit("/", 1)[-1] for marker in PLACEHOLDER_NAMES
+    )
 
 
 def _all_texts(card: HtmlElement, selector: str | None) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ class Normalizer:
         return cls(
             source=source,
             language=config.source_language(source),
-            timezone=config.site.timezone,
+            timezone=source.timezone or config.site.timezone,
             categories=CategoryResolver(config),
         )
 

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIMESTAMP = re.compile(r"^\d{10}(\d{3})?$")
-TEXT_LANGUAGES = ("en", "fr")
+TEXT_LANGUAGES = ("en", "fr", "de", "es", "it")
+# Words or figures that make a text name a moment in the day, not just a day.
+TIME_OF_DAY = re.compile(
+    r"\d{1,2}\s*[:h]\s*\d{2}|\d\s*(?:am|pm)\b|\b(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|now|just|"
+    r"heures?|minutes?|secondes?|maintenant|instant|stunden?|minuten?|sekunden?|jetzt|horas?|minutos?|"
+    r"segundos?|ahora|ore|ora|minuti|secondi|adesso|h)\b",
+    re.IGNORECASE,
+)
 # "2 min read", "5 h" on a card: a duration, not a moment, unless a word makes it relative.
 DURATION_ONLY = re.compile(
     r"^\s*\d+\s*(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b(?!.*\b(?:ago|il y a)\b)",
@@ -17,18 +24,39 @@ DURATION_ONLY = re.compile(
 )
 
 
-def parse_date(text: str | None, *, language: str, now: datetime, timezone: str = "UTC") -> datetime | None:
+def parse_date(
+    text: str | None,
+    *,
+    language: str,
+    now: datetime,
+    timezone: str = "UTC",
+    date_format: str | None = None,
+) -> datetime | None:
     """The moment a date text names, in UTC; None when it names none. `now` anchors relative dates."""
     if not text or not text.strip():
         return None
     text = " ".join(text.split())
     zone = ZoneInfo(timezone)
-    parsed = _machine_date(text, zone) or _text_date(text, language, now, zone)
+    parsed = (
+        _formatted_date(text, date_format)
+        or _machine_date(text, zone)
+        or _text_date(text, language, now, zone)
+    )
     if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
+
+
+def _formatted_date(text: str, date_format: str | None) -> datetime | None:
+    """The source's own date_format (e.g. "%m/%d/%Y"), tried first when configured."""
+    if not date_format:
+        return None
+    try:
+        return datetime.strptime(text, date_format)
+    except ValueError:
+        return None
 
 
 def _machine_date(text: str, zone: ZoneInfo) -> datetime | None:
@@ -85,4 +113,7 @@ def _text_date(text: str, language: str, now: datetime, zone: ZoneInfo) -> datet
     except (ValueError, OverflowError):
         return None
     result: datetime | None = parsed
+    if result is not None and not TIME_OF_DAY.search(text):
+        # "yesterday", "vor 5 Tagen": a calendar day, like any date written without a time.
+        result = result.replace(hour=0, minute=0, second=0, microsecond=0)
     return result
