@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: run test lint check daemon status clean
+.PHONY: run test lint check daemon status bench bench-quick clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ daemon: $(BIN)/newsdesk
 
 status: $(BIN)/newsdesk
 	$(BIN)/newsdesk status --config $(CONFIG)
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py
+
+bench-quick: $(VENV)/.dev
+	$(BIN)/python bench/run.py --quick
 
 check: $(BIN)/newsdesk
 	$(BIN)/newsdesk check --config $(CONFIG)

@@ -20,7 +20,9 @@ from newsdesk.normalize import Normalizer
 
 from helpers import CATEGORIES, FIXTURES
 
-PAGES = sorted((FIXTURES / "pages").glob("*.expected.json"))
+PAGES = sorted((FIXTURES / "pages").glob("*.expected.json")) + sorted(
+    (FIXTURES / "realworld").glob("*.expected.json")
+)
 FETCHED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
@@ -50,17 +52,18 @@ def test_page_yields_expected_items(expected_file: Path, tmp_path: Path) -> None
     html_file = expected_file.with_name(expected_file.name.replace(".expected.json", ".html"))
     config = _config(expected, tmp_path)
     source = config.sources[0]
+    fetched_at = datetime.fromisoformat(expected.get("fetched_at", FETCHED_AT.isoformat()))
     page = Page(
         url=expected["page_url"],
         status=200,
-        headers={"content-type": "text/html"},
+        headers={"content-type": expected.get("content_type", "text/html")},
         body=html_file.read_bytes(),
-        fetched_at=FETCHED_AT,
+        fetched_at=fetched_at,
     )
     assert source.select is not None
     raw = extract_html(page, source.name, source.select)
     normalizer = Normalizer.for_source(config, source)
-    items = collapse(n for r in raw if (n := normalizer.normalize(r, FETCHED_AT)) is not None)
+    items = collapse(n for r in raw if (n := normalizer.normalize(r, fetched_at)) is not None)
     got = []
     for item, want in zip(items, expected["items"], strict=False):
         row = {

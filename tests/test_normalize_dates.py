@@ -91,6 +91,60 @@ DATES = [
     ("avant-hier", "fr", "2026-11-22T23:00:00"),
     ("aujourd'hui", "fr", "2026-11-24T23:00:00"),
     ("hier", "en", "2026-11-23T23:00:00"),  # French words understood on an English source
+    # German (Paris time zone: midnight is 23:00 UTC the day before in winter, 22:00 in summer)
+    ("14. März 2023", "de", "2023-03-13T23:00:00"),
+    ("5. September 2023", "de", "2023-09-04T22:00:00"),
+    ("05.09.2023", "de", "2023-09-04T22:00:00"),
+    ("5.9.2023", "de", "2023-09-04T22:00:00"),
+    ("Mi., 25. Nov. 2026", "de", "2026-11-24T23:00:00"),
+    ("Mittwoch, 25. November 2026", "de", "2026-11-24T23:00:00"),
+    ("25. November 2026, 14:30 Uhr", "de", "2026-11-25T13:30:00"),
+    ("1. Dez. 2025", "de", "2025-11-30T23:00:00"),
+    ("Veröffentlicht am 3. Juni 2024", "de", "2024-06-02T22:00:00"),
+    ("vor 5 Tagen", "de", "2026-11-19T23:00:00"),
+    ("vor 2 Stunden", "de", "2026-11-25T10:00:00"),
+    ("gestern", "de", "2026-11-23T23:00:00"),
+    ("heute", "de", "2026-11-24T23:00:00"),
+    ("vorgestern", "de", "2026-11-22T23:00:00"),
+    ("03/04/2024", "de", "2024-04-02T22:00:00"),
+    # Spanish
+    ("3 de mayo de 2024", "es", "2024-05-02T22:00:00"),
+    ("25 de noviembre de 2026", "es", "2026-11-24T23:00:00"),
+    ("miércoles, 25 de noviembre de 2026", "es", "2026-11-24T23:00:00"),
+    ("25 nov. 2026", "es", "2026-11-24T23:00:00"),
+    ("1 de enero de 2026", "es", "2025-12-31T23:00:00"),
+    ("Publicado el 3 de mayo de 2024", "es", "2024-05-02T22:00:00"),
+    ("hace 3 días", "es", "2026-11-21T23:00:00"),
+    ("hace 2 horas", "es", "2026-11-25T10:00:00"),
+    ("ayer", "es", "2026-11-23T23:00:00"),
+    ("03/04/2024", "es", "2024-04-02T22:00:00"),
+    # Italian
+    ("14 marzo 2024", "it", "2024-03-13T23:00:00"),
+    ("25 novembre 2026", "it", "2026-11-24T23:00:00"),
+    ("mercoledì 25 novembre 2026", "it", "2026-11-24T23:00:00"),
+    ("1 gennaio 2026", "it", "2025-12-31T23:00:00"),
+    ("25 nov 2026", "it", "2026-11-24T23:00:00"),
+    ("Pubblicato il 14 marzo 2024", "it", "2024-03-13T23:00:00"),
+    ("3 giorni fa", "it", "2026-11-21T23:00:00"),
+    ("2 ore fa", "it", "2026-11-25T10:00:00"),
+    ("ieri", "it", "2026-11-23T23:00:00"),
+    ("03/04/2024", "it", "2024-04-02T22:00:00"),
+    # English variants
+    ("Sep 5, 2023", "en", "2023-09-04T22:00:00"),
+    ("Sept. 5, 2023", "en", "2023-09-04T22:00:00"),
+    ("5 September 2023", "en", "2023-09-04T22:00:00"),
+    ("Tuesday, 5 September 2023", "en", "2023-09-04T22:00:00"),
+    ("Sep 5, 2023 | News", "en", "2023-09-04T22:00:00"),
+    ("Posted on March 3, 2024 by admin", "en", "2024-03-02T23:00:00"),
+    ("03/04/2024", "en", "2024-03-03T23:00:00"),  # en-US: month first
+    ("1700000000", "en", "2023-11-14T22:13:20"),
+    ("1700000000000", "en", "2023-11-14T22:13:20"),
+    # French variants
+    ("Mar. 7 nov. 2023", "fr", "2023-11-06T23:00:00"),
+    ("le 12 mars 2023", "fr", "2023-03-11T23:00:00"),
+    ("Publié le 3 mars 2024 par la mairie", "fr", "2024-03-02T23:00:00"),
+    ("12 juil. 2024", "fr", "2024-07-11T22:00:00"),
+    ("03/04/2024", "fr", "2024-04-02T22:00:00"),
 ]
 
 
@@ -153,7 +207,9 @@ def test_relative_dates_follow_now() -> None:
     later = NOW + timedelta(days=40)  # 2027-01-04T12:00Z
     assert parse_date("3 days ago", language="en", now=later, timezone=PARIS) == utc("2026-12-31T23:00:00")
     assert parse_date("hier", language="fr", now=later, timezone=PARIS) == utc("2027-01-02T23:00:00")
-    assert parse_date("il y a 2 heures", language="fr", now=later, timezone=PARIS) == later - timedelta(hours=2)
+    assert parse_date("il y a 2 heures", language="fr", now=later, timezone=PARIS) == later - timedelta(
+        hours=2
+    )
 
 
 def test_regional_language_tag_is_understood() -> None:

@@ -54,12 +54,18 @@ def inner_html(element: HtmlElement) -> str:
 
 def visible_inner_html(element: HtmlElement) -> str:
     """Inner markup without what a reader never sees (hidden elements, scripts, styles, templates)."""
+    if not any(_unseen(child) for child in element.iterdescendants()):
+        return inner_html(element)  # the common case: nothing to remove, no copy
     clone = copy.deepcopy(element)
     for child in list(clone.iterdescendants()):
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if (not tag or tag in SKIPPED_TAGS or is_hidden(child)) and child.getparent() is not None:
+        if _unseen(child) and child.getparent() is not None:
             child.drop_tree()
     return inner_html(clone)
+
+
+def _unseen(element: HtmlElement) -> bool:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return not tag or tag in SKIPPED_TAGS or is_hidden(element)
 
 
 def html_fragment_text(html: str) -> str:

@@ -6,9 +6,11 @@ import re
 import unicodedata
 
 _SPACE = re.compile(r"\s+")
+# Control characters (Unicode category Cc) but tab, newline, carriage return and NEL, which are spaces.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 # Characters that change how text is displayed without being visible: bidi overrides, zero-width.
 _INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
     None,
 )
 # Longest first: WordPress ends excerpts with "[…]" or "[...]".
@@ -19,9 +21,10 @@ def clean_text(text: str | None) -> str:
     """Collapse whitespace, drop control and invisible formatting characters, NFC-normalize."""
     if not text:
         return ""
-    text = text.translate(_INVISIBLE)
-    text = "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    text = _CONTROL.sub("", text.translate(_INVISIBLE))
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _SPACE.sub(" ", text).strip()
 
 
 _LABEL_SEPARATOR = re.compile(r"\s*[|>»]\s*")

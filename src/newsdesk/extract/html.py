@@ -30,6 +30,17 @@ def decode_html(page: Page) -> str:
     return text.replace("\x00", "")
 
 
+def absolute_url(base: str, href: str) -> str:
+    """urljoin, with fast paths for the two shapes most card links have (absolute, root-relative)."""
+    if href.startswith(("https://", "http://")):
+        return href
+    if href.startswith("/") and not href.startswith("//") and "/." not in href and "\\" not in href:
+        scheme, _, rest = base.partition("://")
+        if rest:
+            return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}{href}"
+    return urljoin(base, href)
+
+
 def _utf8_or_windows_1252(body: bytes) -> str:
     try:
         body.decode("utf-8")
@@ -161,7 +172,7 @@ def _link(found: tuple[FieldSelector, HtmlElement] | None, base: str) -> str | N
         anchor = next(element.iter("a"), None)
         href = anchor.get("href") if anchor is not None else visible_text(element)
     href = (href or "").strip()
-    return urljoin(base, href) if href else None
+    return absolute_url(base, href) if href else None
 
 
 def _date(found: tuple[FieldSelector, HtmlElement] | None) -> str | None:
@@ -197,7 +208,7 @@ def _image(found: tuple[FieldSelector, HtmlElement] | None, base: str) -> str | 
     for value in candidates:
         value = str(value or "").strip()
         if value and not _placeholder(value):
-            return urljoin(base, value)
+            return absolute_url(base, value)
     return None
 
 
