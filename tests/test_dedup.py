@@ -110,7 +110,8 @@ def test_another_sources_different_title_does_not_flip_flop() -> None:
 
 def test_identity_keys() -> None:
     assert identity_keys(item())[0] == "url:https://www.example.org/news/wind"
-    assert any(key.startswith("text:") for key in identity_keys(item()))
+    assert any(key.startswith("text:") for key in identity_keys(item(published=T0)))
+    assert not any(key.startswith("text:") for key in identity_keys(item()))
     short = item(url=None, summary_text="Read it.", summary_html="Read it.")
     (key,) = identity_keys(short)
     assert key.startswith("card:")
@@ -119,9 +120,13 @@ def test_identity_keys() -> None:
 
 
 def test_same_long_text_under_two_urls_is_one_story_but_short_templates_are_not() -> None:
-    a = item(url="https://a.example/story")
-    b = item(url="https://b.example/other-path", source="partner")
+    a = item(url="https://a.example/story", published=T0)
+    b = item(url="https://b.example/other-path", source="partner", published=T0 + timedelta(hours=2))
     assert len(collapse([a, b])) == 1
+    next_week = item(url="https://a.example/story-2", published=T0 + timedelta(days=7))
+    assert len(collapse([a, next_week])) == 2  # a series repeating its teaser: two events
+    undated = item(url="https://c.example/x")
+    assert len(collapse([a, undated])) == 2  # no day to compare: the address decides
     teaser = "Read the latest issue of our newsletter."
     n1 = item(url="https://a.example/nl/1", title="Newsletter", summary_text=teaser, summary_html=teaser)
     n2 = item(url="https://a.example/nl/2", title="Newsletter", summary_text=teaser, summary_html=teaser)

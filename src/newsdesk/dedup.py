@@ -1,7 +1,7 @@
 """Identity of a story and merging of its duplicates: pure functions of (stored, incoming), no I/O.
 
 A story is the same when it shares an identity key: its canonical URL, its feed id, or (for long
-enough summaries) its exact text. Merging keeps the richest version field by field.
+enough summaries, on the same day) its exact text. Merging keeps the richest version field by field.
 """
 
 from __future__ import annotations
@@ -46,8 +46,11 @@ def identity_keys(item: Item) -> tuple[str, ...]:
     if item.guid:
         keys.append(f"guid:{item.source}:{item.guid}")
     summary = comparable(without_ellipsis(item.summary_text))
-    if len(summary) >= MIN_TEXT_IDENTITY:
-        keys.append("text:" + _digest(comparable(item.title) + "\n" + summary))
+    if len(summary) >= MIN_TEXT_IDENTITY and item.published is not None:
+        # Same words on the same day under two addresses: one story syndicated. Without the day,
+        # a seminar series that repeats its teaser every week would collapse into one entry.
+        day = item.published.date().isoformat()
+        keys.append("text:" + _digest(f"{day}\n{comparable(item.title)}\n{summary}"))
     if not keys:
         # No link, no id, little text: the source and the title are all we have, and they are stable.
         keys.append("card:" + _digest(item.source + "\n" + comparable(item.title)))

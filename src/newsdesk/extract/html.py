@@ -108,9 +108,10 @@ def extract_html(
     base = base_url(document, page.url)
     assert select.item is not None
     cards = select_elements(select.item, document)
+    fields = FieldMatches(document, select)
     items = []
     for card in cards:
-        item = _read_card(card, select, source, page.url, base)
+        item = _read_card(card, fields, source, page.url, base)
         if stats is not None:
             stats.count(item)
         if item.title or item.link:
@@ -118,26 +119,60 @@ def extract_html(
     return items
 
 
-def _read_card(card: HtmlElement, select: SelectConfig, source: str, page_url: str, base: str) -> RawItem:
-    def first(selector: str | None) -> tuple[FieldSelector, HtmlElement] | None:
-        if selector is None:
-            return None
-        field = parse_field_selector(selector)
-        for element in field.matches(card):
-            if element is card or not _hidden(element, card):
-                return field, element
-        return None
+class FieldMatches:
+    """Each field selector run once over the whole document, as a browser's querySelectorAll does,
+    so `.widget li > a` works inside a card that is the `li`; a card then takes the matches inside it."""
 
-    title = _field_text(first(select.title))
-    link = _link(first(select.link), base)
-    summary_found = first(select.summary)
+    def __init__(self, document: HtmlElement, select: SelectConfig) -> None:
+        self.selectors: dict[str, FieldSelector] = {}
+        self.matches: dict[str, set[HtmlElement]] = {}
+        for name in FIELDS:
+            text = getattr(select, name)
+            if text is None:
+                continue
+            selector = parse_field_selector(text)
+            self.selectors[name] = selector
+            if selector.css is not None:
+                self.matches[name] = set(select_elements(selector.css, document))
+
+    def all(self, name: str, card: HtmlElement, *, visible: bool) -> list[tuple[FieldSelector, HtmlElement]]:
+        """Matches of field `name` inside `card` (the card itself included), in document order.
+
+        `visible` drops what is hidden inside the card: text a reader never sees. Links and images
+        under aria-hidden (a thumbnail link, say) are still on screen, so they do not ask for it.
+        """
+        selector = self.selectors.get(name)
+        if selector is None:
+            return []
+        if selector.css is None:
+            return [(selector, card)]
+        matches = self.matches[name]
+        if not matches:
+            return []
+        return [
+            (selector, element)
+            for element in card.iter()
+            if element in matches and (not visible or element is card or not _hidden(element, card))
+        ]
+
+    def first(
+        self, name: str, card: HtmlElement, *, visible: bool
+    ) -> tuple[FieldSelector, HtmlElement] | None:
+        found = self.all(name, card, visible=visible)
+        return found[0] if found else None
+
+
+def _read_card(card: HtmlElement, fields: FieldMatches, source: str, page_url: str, base: str) -> RawItem:
+    title = _field_text(fields.first("title", card, visible=True))
+    link = _link(fields.first("link", card, visible=False), base)
+    summary_found = fields.first("summary", card, visible=True)
     summary: str | None = None
     if summary_found is not None:
-        field, element = summary_found
-        summary = element.get(field.attribute) if field.attribute else visible_inner_html(element)
-    date = _date(first(select.date))
-    image = _image(first(select.image), base)
-    categories = _all_texts(card, select.category)
+        selector, element = summary_found
+        summary = element.get(selector.attribute) if selector.attribute else visible_inner_html(element)
+    date = _date(fields.first("date", card, visible=True))
+    image = _image(fields.first("image", card, visible=False), base)
+    categories = _all_texts(fields.all("category", card, visible=True))
     return RawItem(
         source=source,
         page_url=page_url,
@@ -213,17 +248,36 @@ def _image(found: tuple[FieldSelector, HtmlElement] | None, base: str) -> str | 
 
 
 def best_srcset_candidate(srcset: str) -> str | None:
-    """The widest (or densest) image of a srcset: '/a.jpg 480w, /b.jpg 1200w' -> '/b.jpg'."""
+    """The widest (or densest) image of a srcset: '/a.jpg 480w, /b.jpg 1200w' -> '/b.jpg'.
+
+    Parsed as the HTML standard says: a URL runs to the next whitespace (commas inside it, as in
+    image-CDN URLs, belong to it); a URL ending with commas has no descriptors.
+    """
     best: tuple[float, str] | None = None
-    for candidate in srcset.split(","):
-        parts = candidate.strip().split()
-        if not parts:
-            continue
+    position, length = 0, len(srcset)
+    while position < length:
+        while position < length and (srcset[position].isspace() or srcset[position] == ","):
+            position += 1
+        start = position
+        while position < length and not srcset[position].isspace():
+            position += 1
+        url = srcset[start:position]
+        if not url:
+            break
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            depth, start = 0, position
+            while position < length and (srcset[position] != "," or depth):
+                depth += {"(": 1, ")": -1}.get(srcset[position], 0)
+                position += 1
+            descriptor = srcset[start:position].strip()
         size = 1.0
-        if len(parts) > 1 and parts[1][:-1].replace(".", "", 1).isdigit() and parts[1][-1] in "wx":
-            size = float(parts[1][:-1])
-        if best is None or size > best[0]:
-            best = (size, parts[0])
+        if descriptor[-1:] in ("w", "x") and descriptor[:-1].replace(".", "", 1).isdigit():
+            size = float(descriptor[:-1])
+        if url and (best is None or size > best[0]):
+            best = (size, url)
     return best[1] if best else None
 
 
@@ -234,15 +288,10 @@ def _placeholder(url: str) -> bool:
     )
 
 
-def _all_texts(card: HtmlElement, selector: str | None) -> tuple[str, ...]:
-    if selector is None:
-        return ()
-    field = parse_field_selector(selector)
-    texts = []
-    for element in field.matches(card):
-        if _hidden(element, card):
-            continue
-        text = clean_text(element.get(field.attribute)) if field.attribute else visible_text(element)
+def _all_texts(found: list[tuple[FieldSelector, HtmlElement]]) -> tuple[str, ...]:
+    texts: list[str] = []
+    for selector, element in found:
+        text = clean_text(element.get(selector.attribute)) if selector.attribute else visible_text(element)
         if text and text not in texts:
             texts.append(text)
     return tuple(texts)

@@ -17,6 +17,12 @@ TIME_OF_DAY = re.compile(
     r"segundos?|ahora|ore|ora|minuti|secondi|adesso|h)\b",
     re.IGNORECASE,
 )
+# "6 min read", "5 min de lecture", "Lesezeit: 4 Min.": how long to read, never when.
+READING_TIME = re.compile(
+    r"\b\d+\s*(?:min(?:ute)?s?|mins?)\.?\s*(?:read|de lecture|di lettura|de lectura|lesezeit|lesen)\b|"
+    r"\b(?:reading time|temps de lecture|lesezeit):?\s*\d+\s*min\w*\.?",
+    re.IGNORECASE,
+)
 # "2 min read", "5 h" on a card: a duration, not a moment, unless a word makes it relative.
 DURATION_ONLY = re.compile(
     r"^\s*\d+\s*(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b(?!.*\b(?:ago|il y a)\b)",
@@ -90,7 +96,8 @@ def _text_date(text: str, language: str, now: datetime, zone: ZoneInfo) -> datet
     import dateparser  # imported lazily: it is slow to load and most sources give machine dates
     from dateparser.search import search_dates
 
-    if DURATION_ONLY.match(text):
+    text = READING_TIME.sub(" ", text).strip(" ·|-–—,")
+    if not text or DURATION_ONLY.match(text):
         return None
     own = language.split("-")[0].lower()
     others = [code for code in TEXT_LANGUAGES if code != own]

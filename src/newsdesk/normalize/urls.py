@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -35,12 +35,14 @@ def canonical_url(url: str | None) -> str | None:
         host = f"{host}:{port}"
     if parts.username:
         return None  # credentials in a published link are a leak, never a story
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not TRACKING.match(key)
-    ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, safe="/:@!$'()*,;"), ""))
+    # Parameters are filtered as written: decoding and re-encoding would change what the site sees
+    # (%2F and / are not the same thing in a query, RFC 3986 6.2.2).
+    query = "&".join(
+        segment
+        for segment in parts.query.split("&")
+        if segment and not TRACKING.match(unquote_plus(segment.split("=", 1)[0]))
+    )
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
 
 
 def is_web_url(url: str | None) -> bool:
