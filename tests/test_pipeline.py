@@ -230,3 +230,57 @@ def test_unknown_label_becomes_a_category_and_is_logged(site: Config, clock: Clo
     caplog.set_level("INFO", logger="newsdesk")
     run(site, now=clock)
     assert any("filed under 'student-life/clubs'" in r.getMessage() for r in caplog.records)
+
+
+def test_relative_date_is_resolved_once_and_never_drifts(httpserver: HTTPServer, make_config, clock) -> None:
+    httpserver.expect_request("/news").respond_with_data(
+        page(
+            card("Three days old", "/old", date=None).replace(
+                "</article>", "<time>3 days ago</time></article>"
+            )
+        ),
+        content_type="text/html",
+    )
+    config = make_config(html_source("site", [httpserver.url_for("/news")]))
+    run(config, now=clock)
+    (first,) = entries(config, "all")
+    assert first.published == "2026-11-26T00:00:00+00:00"
+    clock.advance(days=2)
+    run(config, now=clock)
+    (again,) = entries(config, "all")
+    assert again.published == first.published and again.updated == first.updated
+
+
+def test_source_timezone_and_date_format_settle_ambiguous_dates(
+    httpserver: HTTPServer, make_config, clock
+) -> None:
+    body = page(card("US style", "/us", date=None).replace("</article>", "<time>03/04/2024</time></article>"))
+    httpserver.expect_request("/us").respond_with_data(body, content_type="text/html")
+    sources = html_source(
+        "us",
+        [httpserver.url_for("/us")],
+        language="fr",
+        timezone="America/New_York",
+        date_format='"%m/%d/%Y"',
+    )
+    config = make_config(sources)
+    run(config, now=clock)
+    (entry,) = entries(config, "all")
+    assert entry.published == "2024-03-04T05:00:00+00:00"  # March 4, midnight in New York
+
+
+def test_unreadable_date_is_logged_with_source_and_text(
+    httpserver: HTTPServer, make_config, clock, caplog
+) -> None:
+    body = page(
+        card("Soon", "/soon", date=None).replace("</article>", "<time>Prochainement</time></article>")
+    )
+    httpserver.expect_request("/soon").respond_with_data(body, content_type="text/html")
+    config = make_config(html_source("agenda", [httpserver.url_for("/soon")]))
+    caplog.set_level("WARNING", logger="newsdesk")
+    run(config, now=clock)
+    assert any(
+        "source 'agenda'" in r.getMessage() and "'Prochainement'" in r.getMessage() for r in caplog.records
+    )
+    (entry,) = entries(config, "all")
+    assert entry.published == clock().isoformat()  # first seen, stored once

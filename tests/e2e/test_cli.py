@@ -140,3 +140,19 @@ def test_preview_prints_a_table_and_stores_nothing(project: Path) -> None:
     unknown = newsdesk("preview", "nope", cwd=project)
     assert unknown.returncode == 2
     assert "no source named 'nope'" in unknown.stderr
+
+
+def test_preview_json_reports_each_selector_and_unparsed_dates(project: Path) -> None:
+    import json
+
+    result = newsdesk("preview", "site-en", "--json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["source"] == "site-en" and data["cards"] == 15
+    assert data["selectors"]["item"] == {"selector": "article.news-teaser", "matched": 15}
+    assert data["selectors"]["date"]["matched"] == 13 and data["selectors"]["date"]["empty"] == 2
+    assert data["selectors"]["title"]["empty"] == 0
+    assert len(data["items"]) == 7
+    assert data["unparsed_dates"] == []
+    text = newsdesk("preview", "site-en", cwd=project).stdout
+    assert "date      'time@datetime': found on 13 cards, empty on 2" in text

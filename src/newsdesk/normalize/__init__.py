@@ -49,7 +49,13 @@ class Normalizer:
         categories, invented = self.categories.resolve(raw.categories)
         if not categories and self.source.category:
             categories = (self.source.category,)
-        published = parse_date(raw.date_text, language=self.language, now=fetched_at, timezone=self.timezone)
+        published = parse_date(
+            raw.date_text,
+            language=self.language,
+            now=fetched_at,
+            timezone=self.timezone,
+            date_format=self.source.date_format,
+        )
         return Item(
             source=raw.source,
             url=canonical_url(raw.link),
