@@ -162,7 +162,7 @@ def test_daemon_serve_runs_scheduler_and_server_in_one_process(tmp_path: Path) -
     daemon = Daemon(config, serve_at=("127.0.0.1", 0))
     daemon.start()
     try:
-        base = f"http://127.0.0.1:{daemon.server.effective_port}"
+        base = f"http://127.0.0.1:{daemon.server.port}"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             feed = requests.get(base + "/research.atom", timeout=5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from newsdesk.config import Config, load_config
 from newsdesk.pipeline import run
-from newsdesk.server import make_server
+from newsdesk.server import ServerThread
 
 from helpers import card, html_source, page, write_config
 
@@ -34,13 +33,11 @@ def site(httpserver: HTTPServer, tmp_path: Path, clock) -> Config:
 
 
 def start(config: Config) -> Iterator[str]:
-    server = make_server(config, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = ServerThread(config, "127.0.0.1", 0).start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        server.close()  # its loop notices within a second; the daemon thread needs no join
+        server.stop()
 
 
 @pytest.fixture

@@ -121,6 +121,16 @@ class FetchConfig(_Strict):
     host_delay: float = Field(default=1.0, ge=0)
 
 
+class DedupConfig(_Strict):
+    """Near-duplicate detection; exact repeats (same canonical URL, feed id) always merge."""
+
+    near: bool = True
+    threshold: float = Field(default=0.62, gt=0, le=1)
+    window_days: int = Field(default=10, ge=0)
+    never_merge: tuple[tuple[str, str], ...] = ()
+    always_merge: tuple[tuple[str, str], ...] = ()
+
+
 class ServeConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -213,6 +223,7 @@ class Config(_Strict):
     sources: tuple[SourceConfig, ...] = ()
     fetch: FetchConfig = FetchConfig()
     serve: ServeConfig = ServeConfig()
+    dedup: DedupConfig = DedupConfig()
     path: Path = Path("config.yaml")
 
     @property

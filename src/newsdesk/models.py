@@ -81,6 +81,8 @@ class StoredItem:
     sources: tuple[str, ...] = ()
     content_hash: str = ""
     row_id: int | None = field(default=None, compare=False)
+    duplicate_of: int | None = field(default=None, compare=False)
+    alternates: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (language, url)
 
 
 @dataclass(frozen=True)

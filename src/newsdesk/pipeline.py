@@ -22,11 +22,13 @@ from urllib.parse import urlsplit
 import requests
 
 from newsdesk.config import Config, SourceConfig
+from newsdesk.duplicates import DedupPolicy
 from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract
 from newsdesk.extract.html import SelectorStats
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.models import Item, SourceState, StoreResult
+from newsdesk.neardup import Settings
 from newsdesk.normalize import Normalizer
 from newsdesk.politeness import HostLimiter
 from newsdesk.publish import PublishReport, publish
@@ -133,8 +135,21 @@ class Politeness:
             yield
 
 
+def dedup_policy(config: Config) -> DedupPolicy:
+    return DedupPolicy.from_pairs(
+        enabled=config.dedup.near,
+        settings=Settings(threshold=config.dedup.threshold, window_days=config.dedup.window_days),
+        never_merge=config.dedup.never_merge,
+        always_merge=config.dedup.always_merge,
+    )
+
+
 def open_store(config: Config, now: datetime) -> Store:
-    store = Store(config.database_url, site_host=urlsplit(config.site.url).hostname or "localhost")
+    store = Store(
+        config.database_url,
+        site_host=urlsplit(config.site.url).hostname or "localhost",
+        dedup=dedup_policy(config),
+    )
     store.create(now)
     return store
 
@@ -403,7 +418,7 @@ def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
         with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
             report.refreshes.extend(pool.map(one, due))
         started = time.monotonic()
-        report.publish = publish(config, store)
+        report.publish = publish(config, store, now=now())
         record_publish(store, report.publish, time.monotonic() - started)
     finally:
         sessions.close()

@@ -69,15 +69,11 @@ class Daemon:
         self.schedule()
         self.scheduler.start()
         if self.serve_at is not None:
-            from newsdesk.server import make_server
+            from newsdesk.server import ServerThread
 
-            self.server = make_server(self.config, *self.serve_at)
-            threading.Thread(target=self.server.run, name="serve", daemon=True).start()
+            self.server = ServerThread(self.config, *self.serve_at).start()
             log.info(
-                "serving %s on http://%s:%s/",
-                self.config.output_dir,
-                self.serve_at[0],
-                self.server.effective_port,
+                "serving %s on http://%s:%s/", self.config.output_dir, self.serve_at[0], self.server.port
             )
         log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
 
@@ -127,7 +123,7 @@ class Daemon:
         """Stop scheduling, let in-flight refreshes finish (bounded), publish, close everything."""
         self.stopping.set()
         if self.server is not None:
-            self.server.close()
+            self.server.stop()
         if self.scheduler.running:
             self.scheduler.pause()
         deadline = time.monotonic() + SHUTDOWN_GRACE

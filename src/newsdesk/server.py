@@ -263,6 +263,31 @@ def make_server(config: Config, host: str, port: int) -> Any:
     return create_server(FeedServer(config), host=host, port=port, threads=8, ident="newsdesk")
 
 
+class ServerThread:
+    """The server on a background thread (daemon --serve, tests); stop() ends it quietly."""
+
+    def __init__(self, config: Config, host: str, port: int) -> None:
+        self.server = make_server(config, host, port)
+        self.port: int = self.server.effective_port
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="serve", daemon=True)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            if not self._stopping.is_set():  # closing the sockets under select() is how it stops
+                raise
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.server.close()
+
+
 def serve(config: Config, host: str, port: int) -> int:
     import logging
 

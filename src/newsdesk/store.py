@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,103 +18,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from newsdesk.dedup import Change, collapse, identity_keys, merge
+from newsdesk.duplicates import DedupPolicy, DuplicateFinder, apply_overrides, record_merge
 from newsdesk.models import Item, SourceState, StoredItem, StoreResult
-
-
-class UTCDateTime(sa.types.TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, whatever the backend keeps."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-metadata = sa.MetaData()
-
-items_table = sa.Table(
-    "items",
+from newsdesk.schema import (
+    alternates_table,
+    item_categories_table,
+    item_keys_table,
+    items_table,
+    merges_table,
+    meta_table,
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("entry_id", sa.String(200), nullable=False, unique=True),
-    sa.Column("url", sa.Text),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("summary_html", sa.Text, nullable=False),
-    sa.Column("summary_text", sa.Text, nullable=False),
-    sa.Column("image", sa.Text),
-    sa.Column("language", sa.String(20), nullable=False),
-    sa.Column("published", UTCDateTime, nullable=False, index=True),
-    sa.Column("date_from_source", sa.Boolean, nullable=False),
-    sa.Column("updated", UTCDateTime, nullable=False, index=True),
-    sa.Column("first_seen", UTCDateTime, nullable=False),
-    sa.Column("content_source", sa.String(200), nullable=False),
-    sa.Column("content_hash", sa.String(40), nullable=False),
-    sa.Column("sources", sa.Text, nullable=False),
-)
-
-item_keys_table = sa.Table(
-    "item_keys",
-    metadata,
-    sa.Column("key", sa.String(600), primary_key=True),
-    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False, index=True),
-)
-
-item_categories_table = sa.Table(
-    "item_categories",
-    metadata,
-    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("category", sa.String(200), primary_key=True, index=True),
-    sa.Column("position", sa.Integer, nullable=False, default=0),
-)
-
-sources_table = sa.Table(
-    "sources",
-    metadata,
-    sa.Column("name", sa.String(200), primary_key=True),
-    sa.Column("last_attempt", UTCDateTime),
-    sa.Column("last_success", UTCDateTime),
-    sa.Column("failures", sa.Integer, nullable=False, default=0, server_default="0"),
-    sa.Column("last_error", sa.Text),
-    sa.Column("error_kind", sa.String(20)),
-    sa.Column("retry_after", UTCDateTime),
-    sa.Column("disabled_config", sa.String(64)),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),
-    sa.Column("failures_total", sa.Integer, nullable=False, default=0, server_default="0"),
-)
-
-pages_table = sa.Table(
-    "pages",
-    metadata,
-    sa.Column("url", sa.Text, primary_key=True),
-    sa.Column("source", sa.String(200), nullable=False, index=True),
-    sa.Column("item_count", sa.Integer, nullable=False, default=0),
-    sa.Column("last_fetch", UTCDateTime),
-    sa.Column("etag", sa.Text),
-    sa.Column("last_modified", sa.Text),
-    sa.Column("config_hash", sa.String(64)),
-)
-
-robots_table = sa.Table(
-    "robots",
-    metadata,
-    sa.Column("origin", sa.String(300), primary_key=True),
-    sa.Column("body", sa.Text),
-    sa.Column("expires", UTCDateTime, nullable=False),
-)
-
-meta_table = sa.Table(
-    "meta",
-    metadata,
-    sa.Column("key", sa.String(100), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
+    pages_table,
+    robots_table,
+    sources_table,
+    upgrade_schema,
 )
 
 
@@ -137,26 +54,13 @@ def _sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _add_missing_columns(conn: Connection) -> None:
-    """Bring a store made by an older newsdesk up to date: new columns are nullable or defaulted."""
-    inspector = sa.inspect(conn)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=conn.dialect)
-                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]
-                null = " NOT NULL" if not column.nullable and default else ""
-                conn.exec_driver_sql(
-                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{null}{default}'
-                )
-
-
 class Store:
     """All database access; every other module sees plain dataclasses."""
 
-    def __init__(self, url: str, *, site_host: str) -> None:
+    def __init__(self, url: str, *, site_host: str, dedup: DedupPolicy | None = None) -> None:
         self.site_host = site_host
+        self.dedup = dedup or DedupPolicy()
+        self.finder = DuplicateFinder(self.dedup)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url)
@@ -168,7 +72,7 @@ class Store:
         """Create the schema on first use; record when the store was born (the date of empty feeds)."""
         metadata.create_all(self.engine)
         with self._writer.begin() as conn:
-            _add_missing_columns(conn)
+            upgrade_schema(conn)
             existing = conn.execute(
                 sa.select(meta_table.c.value).where(meta_table.c.key == "created")
             ).scalar()
@@ -195,24 +99,49 @@ class Store:
         """Store one refresh's items and bookkeeping in a single transaction."""
         new = updated = unchanged = 0
         touched: set[str] = set()
-        with self._writer.begin() as conn:
-            for item in collapse(items):
-                stored = self._find(conn, identity_keys(item))
-                outcome = merge(stored, item, now=now, site_host=self.site_host)
-                if outcome.change is Change.NEW:
-                    new += 1
-                elif outcome.change is Change.UPDATED:
-                    updated += 1
-                else:
-                    unchanged += 1
-                touched |= outcome.touched_categories
-                if stored is None or outcome.record != stored:
-                    self._save(conn, outcome.record)
-            for url, count in page_counts.items():
-                etag, modified = (page_validators or {}).get(url, (None, None))
-                self._save_page(conn, url, source, count, now, etag, modified, config_hash)
-            self._save_attempt(conn, source, now, error, error_kind)
+        try:
+            with self._writer.begin() as conn:
+                for item in collapse(items):
+                    change, categories = self._store_item(conn, item, now)
+                    if change is Change.NEW:
+                        new += 1
+                    elif change is Change.UPDATED:
+                        updated += 1
+                    else:
+                        unchanged += 1
+                    touched |= categories
+                for url, count in page_counts.items():
+                    etag, modified = (page_validators or {}).get(url, (None, None))
+                    self._save_page(conn, url, source, count, now, etag, modified, config_hash)
+                self._save_attempt(conn, source, now, error, error_kind)
+        except Exception:
+            self.finder.forget()  # the index may hold rows the rollback removed
+            raise
         return StoreResult(new, updated, unchanged, frozenset(touched))
+
+    def _store_item(self, conn: Connection, item: Item, now: datetime) -> tuple[Change, frozenset[str]]:
+        """Exact identity first (keys); a new story is then checked against near-duplicates."""
+        stored = self._find(conn, identity_keys(item))
+        outcome = merge(stored, item, now=now, site_host=self.site_host)
+        if stored is not None and outcome.record == stored and stored.duplicate_of is None:
+            return outcome.change, outcome.touched_categories
+        row_id = self._save(conn, outcome.record)
+        canonical_id = stored.duplicate_of if stored is not None else None
+        if stored is None and self.dedup.enabled:
+            found = self.finder.find(conn, item, row_id)
+            if found is not None:
+                canonical_id, verdict = found
+                record_merge(conn, canonical_id, row_id, verdict, now)
+            else:
+                self.finder.link_translations(conn, item, row_id)
+        if canonical_id is None:
+            return outcome.change, outcome.touched_categories
+        # Fold this sighting into the story it repeats: richest version wins, categories united.
+        canonical = self._load(conn, sa.select(items_table).where(items_table.c.id == canonical_id))[0]
+        folded = merge(canonical, item, now=now, site_host=self.site_host)
+        if folded.record != canonical:
+            self._save(conn, replace(folded.record, keys=canonical.keys))
+        return folded.change, folded.touched_categories
 
     def record_failure(
         self,
@@ -284,7 +213,7 @@ class Store:
             moment += timedelta(seconds=1)
         return record if moment == record.updated else replace(record, updated=moment)
 
-    def _save(self, conn: Connection, record: StoredItem) -> None:
+    def _save(self, conn: Connection, record: StoredItem) -> int:
         record = self._distinct_updated(conn, record)
         values = {
             "entry_id": record.entry_id,
@@ -326,6 +255,7 @@ class Store:
         fresh = [{"key": key, "item_id": row_id} for key in record.keys if key not in taken]
         if fresh:
             conn.execute(item_keys_table.insert(), fresh)
+        return int(row_id)
 
     def _save_page(
         self,
@@ -401,7 +331,7 @@ class Store:
 
     def latest_items(self, category: str | None, limit: int) -> list[StoredItem]:
         """Newest first; a category includes its sub-categories; None means every item."""
-        query = sa.select(items_table)
+        query = sa.select(items_table).where(items_table.c.duplicate_of.is_(None))
         if category is not None:
             members = sa.select(item_categories_table.c.item_id).where(
                 sa.or_(
@@ -416,7 +346,14 @@ class Store:
 
     def categories_in_use(self) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(sa.select(item_categories_table.c.category).distinct()).scalars())
+            return set(
+                conn.execute(
+                    sa.select(item_categories_table.c.category)
+                    .join(items_table, items_table.c.id == item_categories_table.c.item_id)
+                    .where(items_table.c.duplicate_of.is_(None))
+                    .distinct()
+                ).scalars()
+            )
 
     def item_count(self, source: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(items_table)
@@ -424,6 +361,59 @@ class Store:
             query = query.where(items_table.c.sources.like(f'%"{source}"%'))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def apply_merge_overrides(self, now: datetime) -> bool:
+        """The config's forced splits and merges; the next publish shows the result."""
+        if not (self.dedup.never_merge or self.dedup.always_merge):
+            return False
+        with self._writer.begin() as conn:
+            return apply_overrides(conn, self.dedup, self.finder, now)
+
+    def merge_groups(self) -> list[dict[str, Any]]:
+        """Merged stories, newest merge first: the kept entry and what was folded into it, and why."""
+        kept = items_table.alias("kept")
+        merged = items_table.alias("merged")
+        query = (
+            sa.select(
+                merges_table.c.at,
+                merges_table.c.score,
+                merges_table.c.rule,
+                kept.c.id.label("kept_id"),
+                kept.c.entry_id.label("kept_entry"),
+                kept.c.title.label("kept_title"),
+                kept.c.url.label("kept_url"),
+                merged.c.title.label("merged_title"),
+                merged.c.url.label("merged_url"),
+                merged.c.sources.label("merged_sources"),
+            )
+            .join(kept, kept.c.id == merges_table.c.kept_id)
+            .join(merged, merged.c.id == merges_table.c.merged_id)
+            .order_by(merges_table.c.at.desc(), merges_table.c.id.desc())
+        )
+        groups: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                group = groups.setdefault(
+                    row.kept_id,
+                    {
+                        "id": row.kept_entry,
+                        "title": row.kept_title,
+                        "url": row.kept_url,
+                        "last_merge": row.at.isoformat(),
+                        "merged": [],
+                    },
+                )
+                group["merged"].append(
+                    {
+                        "title": row.merged_title,
+                        "url": row.merged_url,
+                        "sources": json.loads(row.merged_sources),
+                        "score": row.score,
+                        "rule": row.rule,
+                        "at": row.at.isoformat(),
+                    }
+                )
+        return list(groups.values())
 
     def item_count_in_category(self, category: str) -> int:
         query = sa.select(sa.func.count()).where(item_categories_table.c.category == category)
@@ -465,6 +455,14 @@ class Store:
             .order_by(item_categories_table.c.item_id, item_categories_table.c.position)
         ):
             categories[item_id].append(category)
+        alternates: dict[int, list[tuple[str, str]]] = {row_id: [] for row_id in ids}
+        for item_id, language, url in conn.execute(
+            sa.select(alternates_table.c.item_id, items_table.c.language, items_table.c.url)
+            .join(items_table, items_table.c.id == alternates_table.c.other_id)
+            .where(alternates_table.c.item_id.in_(ids), items_table.c.url.is_not(None))
+            .order_by(alternates_table.c.item_id, items_table.c.language, items_table.c.url)
+        ):
+            alternates[item_id].append((language, url))
         keys: dict[int, list[str]] = {row_id: [] for row_id in ids}
         for item_id, key in conn.execute(
             sa.select(item_keys_table.c.item_id, item_keys_table.c.key).where(
@@ -491,6 +489,8 @@ class Store:
                 sources=tuple(json.loads(row.sources)),
                 content_hash=row.content_hash,
                 row_id=row.id,
+                duplicate_of=row.duplicate_of,
+                alternates=tuple(alternates[row.id]),
             )
             for row in rows
         ]

@@ -7,7 +7,6 @@ so CI fails rather than skips when it is missing).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from newsdesk.config import Config
 from newsdesk.pipeline import run
-from newsdesk.server import make_server
+from newsdesk.server import ServerThread
 
 from helpers import card, html_source, page
 
@@ -77,12 +76,11 @@ def feeds(httpserver: HTTPServer, make_config, clock) -> Config:
 
 @pytest.fixture
 def feed_origin(feeds: Config) -> Iterator[str]:
-    server = make_server(feeds, "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = ServerThread(feeds, "127.0.0.1", 0).start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        server.close()
+        server.stop()
 
 
 def test_partner_page_shows_items_and_payloads_stay_text(feed_origin: str, httpserver: HTTPServer) -> None:

@@ -92,6 +92,8 @@ def render_atom(
             extras.language = stored.language
         if stored.url:
             entry.link(href=stored.url)  # rel="alternate" is Atom's default
+        for language, url in stored.alternates:  # the same story in another language
+            extras.links.append({"rel": "alternate", "type": "text/html", "hreflang": language, "href": url})
         if stored.summary_html:
             entry.summary(stored.summary_html, type="html")
         entry.published(stored.published)

@@ -1,0 +1,223 @@
+"""Near-duplicates in the store: find the stored story a new item repeats, link translations, and
+apply the config's forced splits and merges. Runs inside the store's transactions.
+
+The decision itself is neardup.judge (pure); this module only fetches candidates and writes results.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsdesk.models import Item
+from newsdesk.neardup import (
+    Features,
+    NearIndex,
+    Settings,
+    Verdict,
+    judge,
+    signature,
+    signature_bytes,
+    signature_from_bytes,
+    translation,
+)
+from newsdesk.normalize.urls import canonical_url
+from newsdesk.schema import alternates_table, items_table, merges_table
+
+
+@dataclass(frozen=True)
+class DedupPolicy:
+    """The config's dedup section, as the store needs it."""
+
+    enabled: bool = True
+    settings: Settings = field(default_factory=Settings)
+    never_merge: frozenset[frozenset[str]] = frozenset()
+    always_merge: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_pairs(
+        cls,
+        *,
+        enabled: bool,
+        settings: Settings,
+        never_merge: Iterable[Iterable[str]],
+        always_merge: Iterable[Iterable[str]],
+    ) -> DedupPolicy:
+        def canonical_pair(pair: Iterable[str]) -> tuple[str, str]:
+            first, second = (canonical_url(link) or link for link in pair)
+            return first, second
+
+        return cls(
+            enabled=enabled,
+            settings=settings,
+            never_merge=frozenset(frozenset(canonical_pair(pair)) for pair in never_merge),
+            always_merge=tuple(canonical_pair(pair) for pair in always_merge),
+        )
+
+
+def features_of(title: str, summary: str, language: str, published: datetime | None) -> Features:
+    return Features.of(title, summary, language, published.date() if published else None)
+
+
+class DuplicateFinder:
+    """Holds the LSH index of published (non-duplicate) stories, built from stored signatures."""
+
+    def __init__(self, policy: DedupPolicy) -> None:
+        self.policy = policy
+        self._index: NearIndex | None = None
+        self._lock = threading.Lock()
+
+    def index(self, conn: Connection) -> NearIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = self._build(conn)
+            return self._index
+
+    def _build(self, conn: Connection) -> NearIndex:
+        index = NearIndex(self.policy.settings)
+        rows = conn.execute(
+            sa.select(
+                items_table.c.id, items_table.c.signature, items_table.c.title, items_table.c.summary_text
+            ).where(items_table.c.duplicate_of.is_(None))
+        )
+        for row in rows:
+            if row.signature:
+                lean = signature_from_bytes(row.signature)
+            else:  # stored by a newsdesk without near-duplicate detection: sign it now, once
+                lean = signature(row.title, row.summary_text)
+                conn.execute(
+                    items_table.update()
+                    .where(items_table.c.id == row.id)
+                    .values(signature=signature_bytes(lean))
+                )
+            index.add(row.id, lean)
+        return index
+
+    def forget(self) -> None:
+        """Drop the in-memory index (a rolled-back transaction may have added to it)."""
+        with self._lock:
+            self._index = None
+
+    def find(self, conn: Connection, item: Item, row_id: int) -> tuple[int, Verdict] | None:
+        """The stored story this new item repeats, if any; otherwise index the item as a story."""
+        lean = signature(item.title, item.summary_text)
+        conn.execute(
+            items_table.update().where(items_table.c.id == row_id).values(signature=signature_bytes(lean))
+        )
+        index = self.index(conn)
+        candidates = [key for key in index.candidates(lean) if key != row_id]
+        best: tuple[int, Verdict] | None = None
+        if candidates:
+            mine = features_of(item.title, item.summary_text, item.language, item.published)
+            rows = conn.execute(
+                sa.select(
+                    items_table.c.id,
+                    items_table.c.url,
+                    items_table.c.title,
+                    items_table.c.summary_text,
+                    items_table.c.language,
+                    items_table.c.published,
+                    items_table.c.date_from_source,
+                ).where(items_table.c.id.in_(candidates), items_table.c.duplicate_of.is_(None))
+            )
+            for row in rows:
+                if frozenset({item.url, row.url}) in self.policy.never_merge:
+                    continue
+                theirs = features_of(
+                    row.title, row.summary_text, row.language, row.published if row.date_from_source else None
+                )
+                verdict = judge(mine, theirs, self.policy.settings)
+                if verdict.duplicate and (best is None or verdict.score > best[1].score):
+                    best = (row.id, verdict)
+        if best is None:
+            index.add(row_id, lean)
+        return best
+
+    def link_translations(self, conn: Connection, item: Item, row_id: int) -> int:
+        """Stories of another language published the same day that say the same names and numbers."""
+        if item.published is None:
+            return 0
+        day = timedelta(days=1)
+        rows = conn.execute(
+            sa.select(
+                items_table.c.id,
+                items_table.c.title,
+                items_table.c.summary_text,
+                items_table.c.language,
+                items_table.c.published,
+            ).where(
+                items_table.c.published.between(item.published - day, item.published + day),
+                items_table.c.language != item.language,
+                items_table.c.duplicate_of.is_(None),
+                items_table.c.date_from_source.is_(True),
+            )
+        )
+        mine = features_of(item.title, item.summary_text, item.language, item.published)
+        linked = 0
+        for row in rows:
+            verdict = translation(mine, features_of(row.title, row.summary_text, row.language, row.published))
+            if verdict.duplicate:
+                for first, second in ((row_id, row.id), (row.id, row_id)):
+                    conn.execute(
+                        alternates_table.insert().values(item_id=first, other_id=second, score=verdict.score)
+                    )
+                linked += 1
+        return linked
+
+
+def record_merge(conn: Connection, kept: int, merged: int, verdict: Verdict, now: datetime) -> None:
+    conn.execute(items_table.update().where(items_table.c.id == merged).values(duplicate_of=kept))
+    conn.execute(merges_table.delete().where(merges_table.c.merged_id == merged))
+    conn.execute(
+        merges_table.insert().values(
+            kept_id=kept, merged_id=merged, score=round(verdict.score, 4), rule=verdict.rule, at=now
+        )
+    )
+
+
+def apply_overrides(conn: Connection, policy: DedupPolicy, finder: DuplicateFinder, now: datetime) -> bool:
+    """Forced splits and merges from the config; True when something changed (publish follows)."""
+    changed = False
+    by_url = _rows_by_url(
+        conn,
+        {url for pair in policy.never_merge for url in pair}
+        | {url for pair in policy.always_merge for url in pair},
+    )
+    for pair in policy.never_merge:
+        ids = [by_url[url] for url in pair if url in by_url]
+        if len(ids) != 2:
+            continue
+        for first, second in (ids, ids[::-1]):
+            done = conn.execute(
+                items_table.update()
+                .where(items_table.c.id == first, items_table.c.duplicate_of == second)
+                .values(duplicate_of=None)
+            ).rowcount
+            if done:
+                conn.execute(merges_table.delete().where(merges_table.c.merged_id == first))
+                finder.forget()
+                changed = True
+    for first_url, second_url in policy.always_merge:
+        if first_url not in by_url or second_url not in by_url:
+            continue
+        kept, merged = sorted((by_url[first_url], by_url[second_url]))
+        current = conn.execute(
+            sa.select(items_table.c.duplicate_of).where(items_table.c.id == merged)
+        ).scalar()
+        if current != kept and kept != merged:
+            record_merge(conn, kept, merged, Verdict(True, 1.0, "forced by dedup.always_merge"), now)
+            finder.forget()
+            changed = True
+    return changed
+
+
+def _rows_by_url(conn: Connection, urls: set[str]) -> dict[str, int]:
+    if not urls:
+        return {}
+    rows = conn.execute(sa.select(items_table.c.url, items_table.c.id).where(items_table.c.url.in_(urls)))
+    return {row.url: row.id for row in rows}

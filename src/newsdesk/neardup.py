@@ -1,0 +1,213 @@
+"""Near-duplicate stories: the same news reworded, cut at another length, or fixed for a typo.
+
+Two parts, both free of I/O:
+- `Features` + `judge(a, b)`: the decision, explainable (score and rule), with vetoes for what looks
+  alike but is not the same story (numbers and years in titles, dates far apart, other languages);
+- `NearIndex`: MinHash signatures in an LSH index (datasketch), so a new item is compared with the
+  few stored items that share its opening words, never with the whole history.
+
+The signature is built from the title and the first words of the summary: a summary cut with "..."
+and its full version begin alike, so they land in the same LSH bucket.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from newsdesk.text import clean_text, without_ellipsis
+
+NUM_PERM = 64
+SCHEME = "affine32"  # datasketch 2's 32-bit hashing, pinned: stored signatures must stay comparable
+SIGNATURE_WORDS = 24  # title + the summary's opening words
+SHINGLE = 3
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
+STOPWORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into",
+        "is", "it", "its", "of", "on", "or", "our", "the", "their", "this", "to", "was", "were",
+        "will", "with", "le", "la", "les", "un", "une", "des", "du", "de", "d", "l", "et", "en",
+        "est", "au", "aux", "pour", "par", "sur", "dans", "avec", "ce", "cette", "ces", "qui",
+        "que", "son", "sa", "ses", "leur", "leurs", "nos", "notre", "vous", "nous", "se", "s", "il",
+        "elle", "ils", "elles", "ne", "pas", "plus"
+    }
+)  # fmt: skip
+# Words that dress a title without changing the story: "Press release: ...", "... | ENSTA".
+DRESSING = frozenset({"press", "release", "communique", "news", "actualite", "actualites", "update", "new"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: float = 0.62  # combined score from which two items are one story
+    window_days: int = 10  # dated items further apart are different stories
+    lsh_threshold: float = 0.3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    duplicate: bool
+    score: float
+    rule: str
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the decision looks at, computed once per item."""
+
+    language: str
+    published: date | None
+    title_words: frozenset[str]
+    title_numbers: frozenset[str]
+    summary_shingles: frozenset[tuple[str, ...]]
+    summary_words: tuple[str, ...]
+    names: frozenset[str] = field(default=frozenset())
+
+    @classmethod
+    def of(cls, title: str, summary: str, language: str, published: date | None) -> Features:
+        title = clean_text(title)
+        summary = without_ellipsis(clean_text(summary))
+        summary_words = tuple(words(summary))
+        return cls(
+            language=language.split("-")[0].lower(),
+            published=published,
+            title_words=frozenset(w for w in words(title) if w not in STOPWORDS and w not in DRESSING),
+            title_numbers=frozenset(numbers(title)),
+            summary_shingles=frozenset(shingles(summary_words)),
+            summary_words=summary_words,
+            names=frozenset(proper_names(title + " " + summary)),
+        )
+
+
+def fold(text: str) -> str:
+    """Casefolded, accents removed: 'Journée' ~ 'journee'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as values: '1,000', '1 000' and '1000' are the same number."""
+    return [re.sub(r"[.,\s]", "", found) for found in _NUMBER.findall(text)]
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised words not at a sentence start: names of people, places, companies."""
+    found: list[str] = []
+    for sentence in re.split(r"[.!?:;«»\"]\s+", text):
+        tokens = re.findall(r"[^\W\d_][\w'’-]*", sentence)
+        found.extend(fold(token) for token in tokens[1:] if token[:1].isupper() and len(token) > 2)
+    return found
+
+
+def shingles(sequence: tuple[str, ...], size: int = SHINGLE) -> Iterable[tuple[str, ...]]:
+    if len(sequence) < size:
+        return [sequence] if sequence else []
+    return (sequence[i : i + size] for i in range(len(sequence) - size + 1))
+
+
+def jaccard(a: frozenset[object], b: frozenset[object]) -> float:
+    if not a and not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def containment(a: frozenset[object], b: frozenset[object]) -> float:
+    """How much of the smaller set is in the larger: 1.0 when a cut summary is a prefix of the full one."""
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if not small:
+        return 0.0
+    return len(small & large) / len(small)
+
+
+def judge(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
+    """Is this one story? Vetoes first (cheap and decisive), then a similarity score."""
+    if a.language != b.language:
+        return Verdict(False, 0.0, "other language")
+    if a.published and b.published and abs((a.published - b.published).days) > settings.window_days:
+        return Verdict(False, 0.0, f"dates more than {settings.window_days} days apart")
+    if a.title_numbers != b.title_numbers and a.title_numbers and b.title_numbers:
+        return Verdict(False, 0.0, "different numbers in titles")
+    title = jaccard(a.title_words, b.title_words)
+    if a.summary_shingles and b.summary_shingles:
+        overlap = containment(a.summary_shingles, b.summary_shingles)
+        score = 0.35 * title + 0.65 * overlap
+        rule = f"title {title:.2f}, summary overlap {overlap:.2f}"
+    else:
+        score = title
+        rule = f"title {title:.2f} (no summary on one side)"
+    only_a, only_b = a.names - b.names, b.names - a.names
+    if only_a and only_b and score < 0.95 and len(a.names & b.names) < len(only_a | only_b):
+        return Verdict(False, score, f"different names ({', '.join(sorted(only_a | only_b)[:4])})")
+    return Verdict(score >= settings.threshold, score, rule)
+
+
+def translation(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
+    """The same story in two languages: same day, and the same names and numbers in the text."""
+    if a.language == b.language or not (a.published and b.published):
+        return Verdict(False, 0.0, "not two dated languages")
+    if abs((a.published - b.published).days) > 1:
+        return Verdict(False, 0.0, "different days")
+    rare_a = a.names | {w for w in _all_words(a) if w.isdigit() and len(w) > 1}
+    rare_b = b.names | {w for w in _all_words(b) if w.isdigit() and len(w) > 1}
+    shared = rare_a & rare_b
+    score = jaccard(frozenset(rare_a), frozenset(rare_b))
+    confident = len(shared) >= 2 and score >= 0.3
+    return Verdict(confident, score, f"{len(shared)} names and numbers shared, jaccard {score:.2f}")
+
+
+def _all_words(features: Features) -> set[str]:
+    return set(features.summary_words) | set(features.title_words)
+
+
+# --- the index -----------------------------------------------------------------------------
+
+
+def signature(title: str, summary: str) -> LeanMinHash:
+    """MinHash of the title's and summary opening's word pairs (stable across processes)."""
+    tokens = words(clean_text(title)) + words(without_ellipsis(clean_text(summary)))[:SIGNATURE_WORDS]
+    pairs = {f"{x} {y}".encode() for x, y in itertools.pairwise(tokens)} or {b"\0"}
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    minhash.update_batch(list(pairs))
+    return LeanMinHash(minhash)
+
+
+def signature_bytes(lean: LeanMinHash) -> bytes:
+    return np.asarray(lean.hashvalues, dtype=np.uint32).tobytes()
+
+
+def signature_from_bytes(data: bytes) -> LeanMinHash:
+    return LeanMinHash(seed=1, hashvalues=np.frombuffer(data, dtype=np.uint32), scheme=SCHEME)
+
+
+class NearIndex:
+    """LSH over item signatures: candidates in about constant time, whatever the history's size."""
+
+    def __init__(self, settings: Settings = Settings()) -> None:
+        self._lsh = MinHashLSH(threshold=settings.lsh_threshold, num_perm=NUM_PERM)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, key: int, lean: LeanMinHash) -> None:
+        self._lsh.insert(key, lean, check_duplication=False)
+        self._size += 1
+
+    def remove(self, key: int) -> None:
+        if key in self._lsh:
+            self._lsh.remove(key)
+            self._size -= 1
+
+    def candidates(self, lean: LeanMinHash) -> list[int]:
+        return sorted(self._lsh.query(lean))

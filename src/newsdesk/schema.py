@@ -1,0 +1,142 @@
+"""The database schema (SQLAlchemy Core), and its upgrade from older newsdesk versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the backend keeps."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+items_table = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("entry_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("url", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary_html", sa.Text, nullable=False),
+    sa.Column("summary_text", sa.Text, nullable=False),
+    sa.Column("image", sa.Text),
+    sa.Column("language", sa.String(20), nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False, index=True),
+    sa.Column("date_from_source", sa.Boolean, nullable=False),
+    sa.Column("updated", UTCDateTime, nullable=False, index=True),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("content_source", sa.String(200), nullable=False),
+    sa.Column("content_hash", sa.String(40), nullable=False),
+    sa.Column("sources", sa.Text, nullable=False),
+    # Near-duplicates: a row merged into another story keeps its own data but is not published.
+    sa.Column("duplicate_of", sa.Integer, index=True),
+    sa.Column("signature", sa.LargeBinary),
+)
+
+merges_table = sa.Table(
+    "merges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kept_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("merged_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+alternates_table = sa.Table(
+    "alternates",
+    metadata,
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("other_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+)
+
+item_keys_table = sa.Table(
+    "item_keys",
+    metadata,
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+item_categories_table = sa.Table(
+    "item_categories",
+    metadata,
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category", sa.String(200), primary_key=True, index=True),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+
+sources_table = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("last_attempt", UTCDateTime),
+    sa.Column("last_success", UTCDateTime),
+    sa.Column("failures", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("error_kind", sa.String(20)),
+    sa.Column("retry_after", UTCDateTime),
+    sa.Column("disabled_config", sa.String(64)),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("failures_total", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+
+pages_table = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False, index=True),
+    sa.Column("item_count", sa.Integer, nullable=False, default=0),
+    sa.Column("last_fetch", UTCDateTime),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("config_hash", sa.String(64)),
+)
+
+robots_table = sa.Table(
+    "robots",
+    metadata,
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("body", sa.Text),
+    sa.Column("expires", UTCDateTime, nullable=False),
+)
+
+meta_table = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def upgrade_schema(conn: Connection) -> None:
+    """Bring a store made by an older newsdesk up to date: new columns are nullable or defaulted."""
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]
+                null = " NOT NULL" if not column.nullable and default else ""
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{null}{default}'
+                )
