@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (daemon, serve):
         sub.add_argument("--host", help="address to listen on (default: serve.host, 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to listen on (default: serve.port, 8080)")
+    dupes = command("dupes", "list merged stories (near-duplicates) with their scores, newest first")
+    dupes.add_argument("--json", action="store_true", help="print a JSON list instead of text")
     status = command("status", "show each source's state (read-only; works while the daemon runs)")
     status.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     return parser
@@ -67,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(config)
         if args.command == "preview":
             return _preview(config, args.source, as_json=args.json)
+        if args.command == "dupes":
+            return _dupes(config, as_json=args.json)
         if args.command == "status":
             return _status(config, as_json=args.json)
         if args.command == "daemon":
@@ -158,3 +162,28 @@ def _serve(config: Config, address: tuple[str, int]) -> int:
     from newsdesk.server import serve
 
     return serve(config, *address)
+
+
+def _dupes(config: Config, *, as_json: bool) -> int:
+    import json
+
+    from newsdesk.pipeline import open_store, utc_now
+
+    store = open_store(config, utc_now())
+    try:
+        groups = store.merge_groups()
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(groups, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not groups:
+        print("no merged stories")
+    for group in groups:
+        print(f"{group['title']}  <{group['url'] or group['id']}>")
+        for merged in group["merged"]:
+            print(f"  = {merged['title']}  <{merged['url']}>")
+            print(
+                f"    score {merged['score']:.2f}: {merged['rule']} ({merged['at'][:16].replace('T', ' ')})"
+            )
+    return EXIT_OK
