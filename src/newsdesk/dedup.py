@@ -137,7 +137,7 @@ def new_record(item: Item, *, now: datetime, site_host: str) -> StoredItem:
         first_seen=seen,
         image=item.image,
         language=item.language,
-        content_source=item.source,
+        content_source=item.origin,
         keys=keys,
         sources=(item.source,),
     )
@@ -153,19 +153,25 @@ def merge(stored: StoredItem | None, item: Item, *, now: datetime, site_host: st
     if stored is None:
         record = new_record(item, now=now, site_host=site_host)
         return MergeOutcome(record, Change.NEW, frozenset(record.categories))
+    # Ownership of the text belongs to one origin (a source's page). A richer version from another
+    # origin takes the text *and* the ownership in one step, so the two never take turns.
+    origin = item.origin
     owner = stored.content_source
     title, summary_html, summary_text = stored.title, stored.summary_html, stored.summary_text
-    if _richer(item.summary_text, summary_text):
-        summary_html, summary_text, owner = item.summary_html, item.summary_text, item.source
-    elif (
-        item.source == stored.content_source
-        and item.summary_text
-        and item.summary_text != stored.summary_text
-        and not extends(stored.summary_text, item.summary_text)
-    ):
-        summary_html, summary_text = item.summary_html, item.summary_text  # edited at its source
-    if extends(item.title, title) or (item.source == stored.content_source and item.title != title):
-        title = item.title
+    richer_summary = _richer(item.summary_text, summary_text)
+    richer_title = extends(item.title, title)
+    if richer_summary or richer_title:
+        owner = origin
+    if origin == owner:
+        # The owning origin's current text, unless it is only a cut version of what is stored.
+        if (
+            item.summary_text
+            and item.summary_text != summary_text
+            and not extends(summary_text, item.summary_text)
+        ):
+            summary_html, summary_text = item.summary_html, item.summary_text
+        if item.title and item.title != title and not extends(title, item.title):
+            title = item.title
     published, from_source = stored.published, stored.date_from_source
     if not from_source and item.published is not None:
         published, from_source = item.published, True

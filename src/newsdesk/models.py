@@ -58,6 +58,12 @@ class Item:
     seen_at: datetime | None = None
     new_categories: tuple[str, ...] = ()
     unparsed_date: str | None = None
+    page_url: str = ""
+
+    @property
+    def origin(self) -> str:
+        """Where this version of the text comes from: one page of one source."""
+        return f"{self.source} {self.page_url}" if self.page_url else self.source
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ items_table = sa.Table(
     sa.Column("date_from_source", sa.Boolean, nullable=False),
     sa.Column("updated", UTCDateTime, nullable=False, index=True),
     sa.Column("first_seen", UTCDateTime, nullable=False),
-    sa.Column("content_source", sa.String(200), nullable=False),
+    sa.Column("content_source", sa.Text, nullable=False),  # source and page of the text
     sa.Column("content_hash", sa.String(40), nullable=False),
     sa.Column("sources", sa.Text, nullable=False),
     # Near-duplicates: a row merged into another story keeps its own data but is not published.

@@ -58,5 +58,5 @@ def extends(full: str, cut: str) -> bool:
     if not is_truncated(cut):
         return False
     prefix = comparable(without_ellipsis(cut))
-    whole = comparable(full)
+    whole = comparable(without_ellipsis(full))  # a cut text does not extend the same cut text
     return len(whole) > len(prefix) and whole.startswith(prefix)

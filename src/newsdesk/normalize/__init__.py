@@ -70,4 +70,5 @@ class Normalizer:
             seen_at=fetched_at,
             new_categories=invented,
             unparsed_date=raw.date_text if raw.date_text and published is None else None,
+            page_url=raw.page_url,
         )

@@ -1,0 +1,259 @@
+"""Near-duplicate detection: the labelled evaluation set, the vetoes, and the store's behaviour."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import feedparser
+import pytest
+from pytest_httpserver import HTTPServer
+
+from newsdesk.config import load_config
+from newsdesk.neardup import Features, NearIndex, judge, signature, translation
+from newsdesk.pipeline import open_store, run
+
+from helpers import FIXTURES, card, html_source, page, write_config
+
+EVALUATION = FIXTURES.parent / "data" / "near_duplicates.jsonl"
+
+
+def features(item: dict) -> Features:
+    published = date.fromisoformat(item["published"]) if item.get("published") else None
+    return Features.of(item["title"], item["summary"], item["language"], published)
+
+
+@dataclass
+class Scores:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    true_negative: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.true_positive / max(1, self.true_positive + self.false_positive)
+
+    @property
+    def recall(self) -> float:
+        return self.true_positive / max(1, self.true_positive + self.false_negative)
+
+
+def evaluate() -> tuple[Scores, list[str]]:
+    """Every pair through the whole path a new item takes: LSH candidates, then the judge."""
+    pairs = [json.loads(line) for line in EVALUATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    scores, mistakes = Scores(), []
+    for pair in pairs:
+        index = NearIndex()
+        index.add(1, signature(pair["a"]["title"], pair["a"]["summary"]))
+        candidate = 1 in index.candidates(signature(pair["b"]["title"], pair["b"]["summary"]))
+        verdict = judge(features(pair["b"]), features(pair["a"]))
+        predicted = candidate and verdict.duplicate
+        actual = pair["label"] == "duplicate"
+        if predicted and actual:
+            scores.true_positive += 1
+        elif predicted:
+            scores.false_positive += 1
+            mistakes.append(f"false merge {pair['id']} ({pair['pattern']}): {verdict.rule}")
+        elif actual:
+            scores.false_negative += 1
+            why = verdict.rule if candidate else "not an LSH candidate"
+            mistakes.append(f"missed {pair['id']} ({pair['pattern']}): {why}")
+        else:
+            scores.true_negative += 1
+    return scores, mistakes
+
+
+def test_evaluation_set_is_large_and_bilingual() -> None:
+    pairs = [json.loads(line) for line in EVALUATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(pairs) >= 300
+    assert {p["label"] for p in pairs} >= {"duplicate", "distinct"}
+    assert sum(p["a"]["language"] == "fr" for p in pairs) >= 100
+
+
+def test_precision_and_recall_on_the_evaluation_set() -> None:
+    scores, mistakes = evaluate()
+    assert scores.precision >= 0.99, mistakes
+    assert scores.recall >= 0.95, mistakes
+
+
+def test_translations_are_never_merged() -> None:
+    pairs = [json.loads(line) for line in EVALUATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for pair in (p for p in pairs if p["label"] == "translation"):
+        assert not judge(features(pair["a"]), features(pair["b"])).duplicate, pair["id"]
+
+
+def make(title: str, summary: str = "", day: str | None = "2026-11-20", language: str = "en") -> Features:
+    return Features.of(title, summary, language, date.fromisoformat(day) if day else None)
+
+
+SUMMARY = (
+    "The seminar brings together researchers from the mechanics and robotics departments to present "
+    "their latest work on autonomous underwater vehicles and their navigation."
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "rule"),
+    [
+        (
+            make("Seminar #12: underwater robots", SUMMARY),
+            make("Seminar #13: underwater robots", SUMMARY),
+            "numbers",
+        ),
+        (make("Open day 2025", SUMMARY), make("Open day 2026", SUMMARY), "numbers"),
+        (
+            make("Webinar: AI and ships", SUMMARY, "2026-11-02"),
+            make("Webinar: AI and ships", SUMMARY, "2026-11-30"),
+            "dates",
+        ),
+        (make("Open day", SUMMARY, language="en"), make("Open day", SUMMARY, language="fr"), "language"),
+    ],
+)
+def test_vetoes_keep_look_alikes_apart(a: Features, b: Features, rule: str) -> None:
+    verdict = judge(a, b)
+    assert not verdict.duplicate and rule in verdict.rule
+
+
+def test_cut_summary_and_reworded_title_are_one_story() -> None:
+    cut = make("What if we put wind turbines in the sky?", SUMMARY[:90] + "...")
+    full = make(
+        "Press release: wind turbines in the sky", SUMMARY + " The prototype flies in 2027.", "2026-11-21"
+    )
+    verdict = judge(cut, full)
+    assert verdict.duplicate, verdict
+
+
+def test_translation_needs_same_day_and_shared_names() -> None:
+    en = make(
+        "Venturix wins the Deeptech award",
+        "ENSTA start-up Venturix, founded by Guillaume Desrocques, wins 2026 award.",
+    )
+    fr = make(
+        "Venturix remporte le prix Deeptech",
+        "La start-up de l'ENSTA Venturix, fondée par Guillaume Desrocques, remporte le prix 2026.",
+        language="fr",
+    )
+    assert translation(en, fr).duplicate
+    later = make(
+        "Venturix remporte le prix", fr_summary := "Venturix et Guillaume Desrocques.", "2026-12-20", "fr"
+    )
+    assert fr_summary and not translation(en, later).duplicate
+
+
+# --- in the store -------------------------------------------------------------------------------
+
+CUT = (
+    "Researchers of the ocean engineering unit have inaugurated a 12 m test tank on the Brest campus, "
+    "lined with anechoic tiles, to calibrate hydrophones and study how ship noise..."
+)
+FULL = (
+    "Researchers of the ocean engineering unit have inaugurated a 12 m test tank on the Brest campus, "
+    "lined with anechoic tiles, to calibrate hydrophones and study how ship noise affects marine life. "
+    "The tank is open to industrial partners from January."
+)
+
+
+@pytest.fixture
+def two_sites(httpserver: HTTPServer, tmp_path: Path):
+    httpserver.expect_request("/school/").respond_with_data(
+        page(
+            card(
+                "A new test tank to listen to the ocean",
+                "/school/news/tank",
+                summary=CUT,
+                date="2026-11-20T10:00:00Z",
+            )
+        ),
+        content_type="text/html",
+    )
+    httpserver.expect_request("/institute/").respond_with_data(
+        page(
+            card(
+                "Underwater acoustics: a new test tank to listen to the ocean",
+                "/institute/actualites/acoustics-tank",
+                summary=FULL,
+                label="Company | Innovation",
+                date="2026-11-21T08:00:00Z",
+            )
+        ),
+        content_type="text/html",
+    )
+    sources = html_source("school", [httpserver.url_for("/school/")]) + html_source(
+        "institute", [httpserver.url_for("/institute/")]
+    )
+    return tmp_path, sources, httpserver
+
+
+def test_same_story_from_two_sites_is_one_entry_with_the_richest_fields(two_sites, clock) -> None:
+    folder, sources, server = two_sites
+    config = load_config(write_config(folder, sources))
+    run(config, now=clock)
+    entries = feedparser.parse((config.output_dir / "all.atom").read_bytes()).entries
+    assert len(entries) == 1
+    (entry,) = entries
+    links = {server.url_for("/school/news/tank"), server.url_for("/institute/actualites/acoustics-tank")}
+    assert entry.link in links  # the first one stored keeps its id and link (sources run concurrently)
+    assert entry.summary == FULL  # the full summary wins
+    assert {t.term for t in entry.tags} == {"research", "company/innovation"}
+    store = open_store(config, clock())
+    try:
+        (group,) = store.merge_groups()
+    finally:
+        store.close()
+    (merged,) = group["merged"]
+    assert {group["url"], merged["url"]} == links
+    assert merged["score"] >= 0.62 and "summary overlap" in merged["rule"]
+
+
+def test_never_merge_splits_at_the_next_publish_and_always_merge_joins(two_sites, clock) -> None:
+    folder, sources, server = two_sites
+    run(load_config(write_config(folder, sources)), now=clock)
+    a, b = server.url_for("/school/news/tank"), server.url_for("/institute/actualites/acoustics-tank")
+    split = load_config(write_config(folder, sources, extra=f"dedup:\n  never_merge: [['{a}', '{b}']]\n"))
+    run(split, now=clock)
+    links = {e.link for e in feedparser.parse((split.output_dir / "all.atom").read_bytes()).entries}
+    assert links == {a, b}
+    joined = load_config(
+        write_config(folder, sources, extra=f"dedup:\n  near: false\n  always_merge: [['{a}', '{b}']]\n")
+    )
+    run(joined, now=clock)
+    links = {e.link for e in feedparser.parse((joined.output_dir / "all.atom").read_bytes()).entries}
+    assert links == {a}
+
+
+def test_dupes_command_lists_groups(two_sites, clock) -> None:
+    import subprocess
+    import sys
+
+    folder, sources, _ = two_sites
+    config_file = write_config(folder, sources)
+    run(load_config(config_file), now=clock)
+    newsdesk = str(Path(sys.executable).parent / "newsdesk")
+    result = subprocess.run(
+        [newsdesk, "dupes", "--json", "--config", str(config_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (group,) = json.loads(result.stdout)
+    titles = {
+        "A new test tank to listen to the ocean",
+        "Underwater acoustics: a new test tank to listen to the ocean",
+    }
+    assert group["title"] in titles and group["merged"][0]["title"] in titles
+    assert (
+        group["title"] == "Underwater acoustics: a new test tank to listen to the ocean"
+    )  # owner of the full text
+    text = subprocess.run(
+        [newsdesk, "dupes", "--config", str(config_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
+    assert "  = " in text and "score" in text
