@@ -163,3 +163,69 @@ def test_server_dripping_bytes_is_cut_at_the_total_time_cap(session, clock) -> N
     with pytest.raises(FetchError, match=r"took longer than 0\.8s"):
         get(f"http://127.0.0.1:{port}/", session, clock, settings)
     assert time.monotonic() - started < 2
+
+
+def only_localhost_is_private(host: str) -> bool:
+    """Here every address is loopback: call 127.0.0.1 'public' and the name localhost 'private'."""
+    return host == "localhost"
+
+
+def test_redirect_from_public_to_private_is_refused(httpserver: HTTPServer, session, clock) -> None:
+    httpserver.expect_request("/internal").respond_with_data("secret admin page")
+    private_url = httpserver.url_for("/internal")  # http://localhost:PORT/internal
+    httpserver.expect_request("/go").respond_with_data("", status=302, headers={"Location": private_url})
+    public_url = private_url.replace("localhost", "127.0.0.1").replace("/internal", "/go")
+    with pytest.raises(FetchError, match=r"redirected to a private address .* \(set allow_private: true to allow\)"):
+        fetch(
+            public_url,
+            source="src",
+            settings=SETTINGS,
+            session=session,
+            now=clock,
+            is_private=only_localhost_is_private,
+        )
+    page = fetch(
+        public_url,
+        source="src",
+        settings=SETTINGS,
+        session=session,
+        now=clock,
+        is_private=only_localhost_is_private,
+        allow_private=True,
+    )
+    assert page.body == b"secret admin page" and page.url == private_url
+
+
+def test_a_source_whose_own_address_is_private_may_redirect_there(
+    httpserver: HTTPServer, session, clock
+) -> None:
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
+    httpserver.expect_request("/new").respond_with_data("intranet news")
+    page = fetch(
+        httpserver.url_for("/old"),
+        source="src",
+        settings=SETTINGS,
+        session=session,
+        now=clock,
+        is_private=only_localhost_is_private,
+    )
+    assert page.body == b"intranet news"
+    assert page.permanently_moved_to == httpserver.url_for("/new")
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://example.org/x", "gopher://x/"])
+def test_redirect_to_another_scheme_is_refused(httpserver: HTTPServer, session, clock, target: str) -> None:
+    httpserver.expect_request("/jump").respond_with_data("", status=302, headers={"Location": target})
+    with pytest.raises(FetchError, match="redirected to an unsupported address"):
+        get(httpserver.url_for("/jump"), session, clock)
+
+
+@pytest.mark.parametrize(
+    ("host", "private"),
+    [("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.1", True), ("169.254.1.1", True), ("::1", True),
+     ("[::1]", True), ("0.0.0.0", True), ("93.184.216.34", False), ("2606:4700::1111", False), ("", True)],
+)  # fmt: skip
+def test_private_address_classification(host: str, private: bool) -> None:
+    from newsdesk.fetch import host_is_private
+
+    assert host_is_private(host) is private

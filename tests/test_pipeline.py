@@ -284,3 +284,33 @@ def test_unreadable_date_is_logged_with_source_and_text(
     )
     (entry,) = entries(config, "all")
     assert entry.published == clock().isoformat()  # first seen, stored once
+
+
+def test_two_sources_reading_one_page_keep_their_own_history(
+    httpserver: HTTPServer, make_config, clock
+) -> None:
+    body = page(card("A story", "/a")) + "<div class='events'></div>"
+    httpserver.expect_request("/home").respond_with_data(body, content_type="text/html")
+    url = httpserver.url_for("/home")
+    events = (
+        f"- name: events\n  type: html\n  url: {url}\n  select:\n    item: .events article\n    title: h3\n"
+    )
+    config = make_config(html_source("news", [url]) + events)
+    run(config, now=clock)
+    clock.advance(hours=1)
+    report = run(config, now=clock)
+    assert not report.failed  # 'events' never matched: a warning, not "matched nothing where it did"
+
+
+def test_items_without_a_web_link_are_published_with_their_text(tmp_path, make_config, clock) -> None:
+    (tmp_path / "extra.yaml").write_text(
+        "- {title: Campus closed on Friday, summary: The campus is closed for maintenance., date: 2026-11-20}\n"
+        "- {title: 'Why a < b and <script> tags matter', link: 'javascript:alert(1)'}\n"
+    )
+    config = make_config("- name: hand\n  type: items\n  url: extra.yaml\n")
+    report = run(config, now=clock)
+    assert not report.failed and report.publish is not None and not report.publish.errors
+    titles = {e.title: e for e in entries(config, "all")}
+    assert set(titles) == {"Campus closed on Friday", "Why a < b and <script> tags matter"}
+    assert not titles["Campus closed on Friday"].get("links")  # no address to give
+    assert titles["Campus closed on Friday"].content[0].value == "The campus is closed for maintenance."

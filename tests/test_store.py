@@ -104,7 +104,7 @@ def test_source_state_failures_and_reset(tmp_path: Path) -> None:
     assert state.failures == 0 and state.last_error is None
     assert state.last_success == NOW + timedelta(minutes=2)
     assert state.items == 1
-    assert store.page_item_counts(["u", "other"]) == {"u": 1}
+    assert store.page_item_counts("s", ["u", "other"]) == {"u": 1}
 
 
 def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -113,4 +113,4 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         store.record_refresh("s", [make_item(1), bad], page_counts={"u": 2}, now=NOW)
     assert store.item_count() == 0
-    assert store.page_item_counts(["u"]) == {}
+    assert store.page_item_counts("s", ["u"]) == {}

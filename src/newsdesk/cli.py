@@ -114,9 +114,7 @@ def _run(config: Config) -> int:
     for failed in report.failed:
         for error in failed.errors:
             print(f"newsdesk: {error}", file=sys.stderr)
-    publish_errors = report.publish.errors if report.publish else []
-    for error in publish_errors:
-        print(f"newsdesk: {error}", file=sys.stderr)
+    publish_errors = report.publish.errors if report.publish else []  # logged by the pipeline
     return EXIT_FAILED if report.failed or publish_errors else EXIT_OK
 
 

@@ -22,6 +22,7 @@ SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_INTERVAL = timedelta(hours=1)
+RESERVED_CATEGORY_IDS = frozenset({"all", "embed", "feeds", "index"})
 Location = tuple[str | int, ...]  # a key path in the YAML document: ("sources", 2, "select")
 
 
@@ -150,6 +151,7 @@ class SourceConfig(_Strict):
     select: SelectConfig | None = None
     enabled: bool = True
     respect_robots: bool = True
+    allow_private: bool = False  # may redirects lead to loopback/LAN addresses?
     timezone: str | None = None  # for dates written without an offset; default site.timezone
     date_format: str | None = None  # strptime format settling ambiguous dates, e.g. "%d/%m/%Y"
 
@@ -225,6 +227,20 @@ class Config(_Strict):
     serve: ServeConfig = ServeConfig()
     dedup: DedupConfig = DedupConfig()
     path: Path = Path("config.yaml")
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if "://" not in value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+            raise ValueError(f"unusable database URL {value!r}: {exc}") from None
+        return value
 
     @property
     def base_dir(self) -> Path:
@@ -391,10 +407,24 @@ def _semantic_problems(config: Config) -> list[tuple[Location, str]]:
     problems: list[tuple[Location, str]] = []
     category_ids: set[str] = set()
     alias_owner: dict[str, str] = {}
+    file_names: dict[str, str] = {}
     for index, category in enumerate(config.categories):
         if category.id in category_ids:
             problems.append((("categories", index, "id"), f"duplicate category id {category.id!r}"))
         category_ids.add(category.id)
+        if category.id.split("/")[0] in RESERVED_CATEGORY_IDS:
+            problems.append(
+                (
+                    ("categories", index, "id"),
+                    f"{category.id!r} is reserved for a site-wide file; choose another id",
+                )
+            )
+        name = category.id.replace("/", "-")
+        other = file_names.setdefault(name, category.id)
+        if other != category.id:
+            problems.append(
+                (("categories", index, "id"), f"{category.id!r} and {other!r} would both publish {name}.atom")
+            )
         for alias in category.aliases:
             key = normalize_label(alias)
             owner = alias_owner.setdefault(key, category.id)
@@ -412,7 +442,12 @@ def _semantic_problems(config: Config) -> list[tuple[Location, str]]:
             problems.append(((*where, "url"), "required: give url or urls"))
         for key, addresses in (("url", (source.url,) if source.url else ()), ("urls", source.urls)):
             for address in addresses or ():
-                scheme = urlsplit(address).scheme
+                try:
+                    scheme = urlsplit(address).scheme
+                    urlsplit(address).port  # noqa: B018 - raises on a malformed host or port
+                except ValueError as exc:
+                    problems.append(((*where, key), f"malformed address {address!r}: {exc}"))
+                    continue
                 if scheme and len(scheme) > 1 and scheme not in ("http", "https", "file"):
                     problems.append(
                         ((*where, key), f"unsupported address {address!r}: use http(s), file: or a path")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import requests
@@ -80,10 +82,15 @@ def fetch(
     accept: str = "*/*",
     validators: Validators | None = None,
     raise_for_status: bool = True,
+    allow_private: bool = False,
+    is_private: Callable[[str], bool] | None = None,
 ) -> Page:
     """Retrieve `url`; raise FetchError (naming source and URL) on any failure.
 
     A 304 answer to a conditional request is a Page with not_modified=True and no body.
+    Redirects are followed here, hop by hop, so that none leads to another scheme, or from a public
+    address to a private one (loopback, LAN, link-local) unless `allow_private`. A source whose own
+    address is private is allowed there: the maintainer wrote it.
     """
     scheme = urlsplit(url).scheme
     if scheme == "file":
@@ -92,34 +99,47 @@ def fetch(
         raise FetchError(source, url, f"unsupported URL scheme {scheme!r}")
     headers = {"Accept": accept, **(validators.headers() if validators else {})}
     deadline = time.monotonic() + settings.timeout
-    try:
-        response = session.get(
-            url,
-            headers=headers,
-            timeout=(settings.connect_timeout, settings.timeout),
-            stream=True,
-            allow_redirects=True,
-        )
-    except requests.TooManyRedirects:
-        raise FetchError(source, url, f"more than {settings.max_redirects} redirects") from None
-    except requests.Timeout:
-        raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from None
-    except requests.RequestException as exc:
-        raise FetchError(source, url, f"request failed: {_reason(exc)}") from None
+    private = is_private or host_is_private
+    allow_private = allow_private or private(urlsplit(url).hostname or "")
+    current, moved = url, False
+    for _hop in range(settings.max_redirects + 1):
+        try:
+            response = session.get(
+                current,
+                headers=headers,
+                timeout=(settings.connect_timeout, settings.timeout),
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from None
+        except requests.RequestException as exc:
+            raise FetchError(source, url, f"request failed: {_reason(exc)}") from None
+        if not response.is_redirect:
+            break
+        target = urljoin(current, response.headers.get("location", ""))
+        response.close()
+        target_parts = urlsplit(target)
+        if target_parts.scheme not in ("http", "https"):
+            raise FetchError(source, url, f"redirected to an unsupported address {target!r}")
+        if not allow_private and private(target_parts.hostname or ""):
+            raise FetchError(
+                source, url, f"redirected to a private address {target!r} (set allow_private: true to allow)"
+            )
+        moved = moved or response.status_code in PERMANENT_REDIRECTS
+        current = target
+    else:
+        raise FetchError(source, url, f"more than {settings.max_redirects} redirects")
     with response:
         headers_out = {key.lower(): value for key, value in response.headers.items()}
-        moved = next(
-            (r.headers.get("location") for r in response.history if r.status_code in PERMANENT_REDIRECTS),
-            None,
-        )
         page = Page(
-            url=response.url,
+            url=current,
             status=response.status_code,
             headers=headers_out,
             body=b"",
             fetched_at=now(),
             requested_url=url,
-            permanently_moved_to=response.url if moved else None,
+            permanently_moved_to=current if moved else None,
         )
         if response.status_code == 304:
             return replace(page, not_modified=True)
@@ -127,6 +147,30 @@ def fetch(
             _raise_for_status(response, source, url, page.fetched_at)
         body = _read_body(response, source, url, settings, deadline)
     return replace(page, body=body)
+
+
+def host_is_private(host: str) -> bool:
+    """True when the host is, or resolves to, a loopback, private, link-local or reserved address."""
+    host = host.strip("[]")
+    if not host:
+        return True
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError):
+            return False  # unresolvable: the request itself will fail with a clear error
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    return any(
+        a.is_private
+        or a.is_loopback
+        or a.is_link_local
+        or a.is_reserved
+        or a.is_multicast
+        or a.is_unspecified
+        for a in addresses
+    )
 
 
 def _raise_for_status(response: requests.Response, source: str, url: str, now: datetime) -> None:

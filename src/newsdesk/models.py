@@ -35,6 +35,7 @@ class RawItem:
     link: str | None = None
     summary: str | None = None
     summary_is_html: bool = False
+    title_is_html: bool = False
     categories: tuple[str, ...] = ()
     date_text: str | None = None
     image: str | None = None

@@ -120,6 +120,7 @@ class Politeness:
 
     limiter: HostLimiter | None = None
     robots: RobotsCache | None = None
+    is_private: Callable[[str], bool] | None = None  # tests name which loopback hosts count as public
 
     @classmethod
     def for_config(cls, config: Config, *, store: Store | None, now: Callable[[], datetime]) -> Politeness:
@@ -184,6 +185,8 @@ def collect(
                     now=now,
                     accept=ACCEPT[source.type],
                     validators=Validators(etag, modified),
+                    allow_private=source.allow_private,
+                    is_private=polite.is_private,
                 )
             if page.permanently_moved_to:
                 out.moved.append((url, page.permanently_moved_to))
@@ -225,9 +228,9 @@ def refresh_source(
         session=session,
         now=now,
         politeness=politeness,
-        validators=store.page_validators(addresses, config_hash),
+        validators=store.page_validators(source.name, addresses, config_hash),
     )
-    before = store.page_item_counts(got.counts)
+    before = store.page_item_counts(source.name, got.counts)
     for url, count in list(got.counts.items()):
         if count == 0 and before.get(url, 0) > 0:
             # Selectors that matched before and match nothing now: the site changed, not the news.
@@ -342,6 +345,8 @@ def record_publish(store: Store, report: PublishReport, duration: float) -> None
 
 
 def log_publish(report: PublishReport, duration: float) -> None:
+    for error in report.errors:
+        log.error("publish: %s", error)
     log.info(
         "published %d feed(s), %d unchanged, %.2fs",
         len(report.written),

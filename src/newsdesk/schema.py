@@ -100,10 +100,11 @@ sources_table = sa.Table(
 )
 
 pages_table = sa.Table(
-    "pages",
+    # One row per page *of a source*: two sources may read one page with different selectors.
+    "source_pages",
     metadata,
+    sa.Column("source", sa.String(200), primary_key=True),
     sa.Column("url", sa.Text, primary_key=True),
-    sa.Column("source", sa.String(200), nullable=False, index=True),
     sa.Column("item_count", sa.Integer, nullable=False, default=0),
     sa.Column("last_fetch", UTCDateTime),
     sa.Column("etag", sa.Text),

@@ -157,14 +157,16 @@ class Store:
             self._save_attempt(conn, source, now, error, error_kind, retry_after, disabled_config)
 
     def page_validators(
-        self, urls: Iterable[str], config_hash: str
+        self, source: str, urls: Iterable[str], config_hash: str
     ) -> dict[str, tuple[str | None, str | None]]:
-        """ETag and Last-Modified of pages last read with this same source config."""
+        """ETag and Last-Modified of pages last read by this source with this same config."""
         wanted = list(urls)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(pages_table.c.url, pages_table.c.etag, pages_table.c.last_modified).where(
-                    pages_table.c.url.in_(wanted), pages_table.c.config_hash == config_hash
+                    pages_table.c.source == source,
+                    pages_table.c.url.in_(wanted),
+                    pages_table.c.config_hash == config_hash,
                 )
             )
             return {row.url: (row.etag, row.last_modified) for row in rows if row.etag or row.last_modified}
@@ -182,11 +184,13 @@ class Store:
             conn.execute(robots_table.delete().where(robots_table.c.origin == origin))
             conn.execute(robots_table.insert().values(origin=origin, body=body, expires=expires))
 
-    def page_item_counts(self, urls: Iterable[str]) -> dict[str, int]:
+    def page_item_counts(self, source: str, urls: Iterable[str]) -> dict[str, int]:
         wanted = list(urls)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(pages_table.c.url, pages_table.c.item_count).where(pages_table.c.url.in_(wanted))
+                sa.select(pages_table.c.url, pages_table.c.item_count).where(
+                    pages_table.c.source == source, pages_table.c.url.in_(wanted)
+                )
             )
             return {row.url: row.item_count for row in rows}
 
@@ -276,7 +280,11 @@ class Store:
             "last_modified": last_modified,
             "config_hash": config_hash,
         }
-        changed = conn.execute(pages_table.update().where(pages_table.c.url == url).values(**values)).rowcount
+        changed = conn.execute(
+            pages_table.update()
+            .where(pages_table.c.source == source, pages_table.c.url == url)
+            .values(**values)
+        ).rowcount
         if not changed:
             conn.execute(pages_table.insert().values(url=url, **values))
 

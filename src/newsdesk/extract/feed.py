@@ -48,6 +48,7 @@ def _entry(entry: Any, source: str, page_url: str) -> RawItem:
         source=source,
         page_url=page_url,
         title=entry.get("title"),
+        title_is_html=(entry.get("title_detail") or {}).get("type") == "text/html",
         link=entry.get("link"),
         summary=summary,
         summary_is_html=True,
@@ -106,13 +107,22 @@ def _json_feed(page: Page, source: str) -> list[RawItem]:
                 link=urljoin(base, str(link)) if link else None,
                 summary=str(html) if html else (str(text) if text else None),
                 summary_is_html=bool(html),
-                categories=tuple(str(tag) for tag in entry.get("tags") or [] if tag),
+                categories=_tags(entry.get("tags")),
                 date_text=_text(entry.get("date_published") or entry.get("date_modified")),
                 image=urljoin(base, str(image)) if image else None,
                 guid=_text(entry.get("id")),
             )
         )
     return items
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    """JSON Feed tags are a list; a lone string is one tag, not its letters."""
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list):
+        return tuple(str(tag) for tag in value if tag)
+    return ()
 
 
 def _text(value: Any) -> str | None:

@@ -35,7 +35,8 @@ class Normalizer:
 
     def normalize(self, raw: RawItem, fetched_at: datetime) -> Item | None:
         """None for a card with no title: nothing a reader could recognise."""
-        title = clean_text(html_fragment_text(raw.title) if raw.title and "<" in raw.title else raw.title)
+        # Titles are text; only a feed that says its title is HTML gets it parsed ("a < b" stays).
+        title = clean_text(html_fragment_text(raw.title) if raw.title and raw.title_is_html else raw.title)
         base = raw.link or raw.page_url
         if raw.summary is None:
             summary_html = ""

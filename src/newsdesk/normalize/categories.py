@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from newsdesk.config import Config
 from newsdesk.text import normalize_label
 
-HIERARCHY_SEPARATORS = re.compile(r"\s*[|>»/]\s*")
+HIERARCHY_SEPARATORS = re.compile(r"\s*[|>»]\s*")  # not "/": "24/7" and "AI/ML" are one label
+RESERVED = frozenset({"all", "embed", "feeds", "index"})  # names of site-wide output files
 
 
 def slugify(text: str) -> str:
@@ -21,6 +22,8 @@ def category_for_unknown_label(label: str) -> str | None:
     """'Student life | Clubs' -> 'student-life/clubs', so an unconfigured label is kept, not lost."""
     parts = [slugify(part) for part in HIERARCHY_SEPARATORS.split(label)]
     parts = [part for part in parts if part]
+    if parts and parts[0] in RESERVED:
+        parts[0] += "-news"  # a label "All" must not take the place of all.atom
     return "/".join(parts) or None
 
 

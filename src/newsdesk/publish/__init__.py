@@ -43,8 +43,7 @@ class PublishReport:
         try:
             changed = write_if_changed(folder / name, render())
         except PublishError as exc:
-            log.error("%s", exc)
-            self.errors.append(str(exc))
+            self.errors.append(str(exc))  # reported once, by whoever runs the publish
             return
         (self.written if changed else self.unchanged).append(name)
 
@@ -52,6 +51,19 @@ class PublishReport:
 def feed_name(category: str | None) -> str:
     """'company/innovation' -> 'company-innovation'; None (every item) -> 'all'."""
     return ALL if category is None else category.replace("/", "-")
+
+
+def feed_names(categories: Iterable[str]) -> dict[str, str]:
+    """File stems for categories; in the rare clash ('x-y' and 'x/y'), later ones get '-2', '-3'."""
+    names: dict[str, str] = {}
+    taken = {ALL}
+    for category in sorted(categories):
+        name, suffix = feed_name(category), 2
+        while name in taken:
+            name, suffix = f"{feed_name(category)}-{suffix}", suffix + 1
+        taken.add(name)
+        names[category] = name
+    return names
 
 
 def category_titles(config: Config, categories: Iterable[str]) -> dict[str, str]:
@@ -84,8 +96,9 @@ def publish(
     folder = config.output_dir
     empty_updated = store.created()
     pages: list[FeedPage] = []
+    names = feed_names(every)
     for category in [None, *sorted(every)]:
-        info = _feed_info(config, category, titles)
+        info = _feed_info(config, category, titles, names)
         entries = store.latest_items(category, config.max_entries)
         page = FeedPage(category, info, titles[category] if category else "All news", entries)
         pages.append(page)
@@ -110,7 +123,9 @@ def publish(
     return report
 
 
-def _feed_info(config: Config, category: str | None, titles: dict[str, str]) -> FeedInfo:
+def _feed_info(
+    config: Config, category: str | None, titles: dict[str, str], names: dict[str, str]
+) -> FeedInfo:
     title = config.site.title if category is None else f"{config.site.title}: {titles[category]}"
     subtitle = (
         f"Latest news from {config.site.title}"
@@ -118,7 +133,7 @@ def _feed_info(config: Config, category: str | None, titles: dict[str, str]) -> 
         else f"{titles[category]} news from {config.site.title}"
     )
     return FeedInfo(
-        name=feed_name(category),
+        name=ALL if category is None else names[category],
         title=title,
         site_url=config.site.url,
         author=config.site.author,

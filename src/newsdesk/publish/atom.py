@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +97,11 @@ def render_atom(
             extras.links.append({"rel": "alternate", "type": "text/html", "hreflang": language, "href": url})
         if stored.summary_html:
             entry.summary(stored.summary_html, type="html")
+        else:  # readers and validators expect some text; the title is what there is
+            entry.summary(stored.title, type="text")
+        if not stored.url:
+            # Atom needs an alternate link or a content element: a story from no page gets its text.
+            entry.content(stored.summary_html or html.escape(stored.title), type="html")
         entry.published(stored.published)
         entry.updated(max(stored.updated, stored.published))
         for category in stored.categories:
