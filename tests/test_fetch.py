@@ -175,7 +175,8 @@ def test_redirect_from_public_to_private_is_refused(httpserver: HTTPServer, sess
     private_url = httpserver.url_for("/internal")  # http://localhost:PORT/internal
     httpserver.expect_request("/go").respond_with_data("", status=302, headers={"Location": private_url})
     public_url = private_url.replace("localhost", "127.0.0.1").replace("/internal", "/go")
-    with pytest.raises(FetchError, match=r"redirected to a private address .* \(set allow_private: true to allow\)"):
+    refused = r"redirected to a private address .* \(set allow_private: true to allow\)"
+    with pytest.raises(FetchError, match=refused):
         fetch(
             public_url,
             source="src",

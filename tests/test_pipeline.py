@@ -304,7 +304,8 @@ def test_two_sources_reading_one_page_keep_their_own_history(
 
 def test_items_without_a_web_link_are_published_with_their_text(tmp_path, make_config, clock) -> None:
     (tmp_path / "extra.yaml").write_text(
-        "- {title: Campus closed on Friday, summary: The campus is closed for maintenance., date: 2026-11-20}\n"
+        "- {title: Campus closed on Friday, summary: The campus is closed for maintenance.,"
+        " date: 2026-11-20}\n"
         "- {title: 'Why a < b and <script> tags matter', link: 'javascript:alert(1)'}\n"
     )
     config = make_config("- name: hand\n  type: items\n  url: extra.yaml\n")
