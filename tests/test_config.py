@@ -428,3 +428,21 @@ def test_duplicate_key_inside_a_source_is_reported(tmp_path: Path) -> None:
 
 def test_path_key_is_unknown(tmp_path: Path) -> None:
     assert problems_of(tmp_path, SITE + "path: /srv/feeds\n") == ["config.yaml:5 path: unknown key"]
+
+
+def test_type_errors_and_cross_key_problems_come_in_one_round(tmp_path: Path) -> None:
+    text = (
+        "site:\n  title: T\n  url: https://n.example/\n  author: A\n"
+        "max_entries: lots\n"
+        "sources:\n"
+        "  - name: a\n    type: html\n    url: https://e.example/\n    select:\n      title: h3\n"
+        "  - name: b\n    type: feed\n    url: ftp://e.example/f\n    category: nowhere\n"
+    )
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "config.yaml")
+    problems = caught.value.problems
+    assert any(p.startswith("config.yaml:5 max_entries:") for p in problems)
+    assert "config.yaml:10 sources[0].select.item: required for an html source" in problems
+    assert any(p.startswith("config.yaml:14 sources[1].url: unsupported address") for p in problems)
+    assert any(p.startswith("config.yaml:15 sources[1].category: unknown category 'nowhere'") for p in problems)

@@ -318,14 +318,15 @@ def parse_config(text: str, file: Path) -> Config:
         early.append(_locate(file, lines, ("path",), "unknown key"))
     if early:
         raise ConfigError(early)
+    semantic = [_locate(file, lines, loc, message) for loc, message in _semantic_problems(data)]
     data = {**data, "path": file.resolve()}
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_errors(exc, file, lines)) from None
-    problems = [_locate(file, lines, loc, message) for loc, message in _semantic_problems(config)]
-    if problems:
-        raise ConfigError(problems)
+        typed = _format_validation_errors(exc, file, lines)
+        raise ConfigError(typed + [problem for problem in semantic if problem not in typed]) from None
+    if semantic:
+        raise ConfigError(semantic)
     return config
 
 
@@ -402,69 +403,90 @@ def _format_validation_errors(exc: ValidationError, file: Path, lines: dict[Loca
     return problems
 
 
-def _semantic_problems(config: Config) -> list[tuple[Location, str]]:
-    """Checks that span several keys; each problem carries the key path it belongs to."""
+def _semantic_problems(data: dict[str, Any]) -> list[tuple[Location, str]]:
+    """Checks that span several keys, on the raw document, so they are reported together with the
+    type errors (one round of fixes, not two); values of the wrong type are left to pydantic."""
     problems: list[tuple[Location, str]] = []
     category_ids: set[str] = set()
     alias_owner: dict[str, str] = {}
     file_names: dict[str, str] = {}
-    for index, category in enumerate(config.categories):
-        if category.id in category_ids:
-            problems.append((("categories", index, "id"), f"duplicate category id {category.id!r}"))
-        category_ids.add(category.id)
-        if category.id.split("/")[0] in RESERVED_CATEGORY_IDS:
+    for index, category in enumerate(_list(data.get("categories"))):
+        category_id = category.get("id") if isinstance(category, dict) else None
+        if not isinstance(category_id, str):
+            continue
+        if category_id in category_ids:
+            problems.append((("categories", index, "id"), f"duplicate category id {category_id!r}"))
+        category_ids.add(category_id)
+        if category_id.split("/")[0] in RESERVED_CATEGORY_IDS:
             problems.append(
                 (
                     ("categories", index, "id"),
-                    f"{category.id!r} is reserved for a site-wide file; choose another id",
+                    f"{category_id!r} is reserved for a site-wide file; choose another id",
                 )
             )
-        name = category.id.replace("/", "-")
-        other = file_names.setdefault(name, category.id)
-        if other != category.id:
+        name = category_id.replace("/", "-")
+        other = file_names.setdefault(name, category_id)
+        if other != category_id:
             problems.append(
-                (("categories", index, "id"), f"{category.id!r} and {other!r} would both publish {name}.atom")
+                (("categories", index, "id"), f"{category_id!r} and {other!r} would both publish {name}.atom")
             )
-        for alias in category.aliases:
-            key = normalize_label(alias)
-            owner = alias_owner.setdefault(key, category.id)
-            if owner != category.id:
+        for alias in _list(category.get("aliases")):
+            if not isinstance(alias, str):
+                continue
+            owner = alias_owner.setdefault(normalize_label(alias), category_id)
+            if owner != category_id:
                 problems.append(
                     (("categories", index, "aliases"), f"alias {alias!r} already names {owner!r}")
                 )
     names: set[str] = set()
-    for index, source in enumerate(config.sources):
+    for index, source in enumerate(_list(data.get("sources"))):
+        if not isinstance(source, dict):
+            continue
         where: Location = ("sources", index)
-        if source.name in names:
-            problems.append(((*where, "name"), f"duplicate source name {source.name!r}"))
-        names.add(source.name)
-        if not source.pages:
+        source_name = source.get("name")
+        if isinstance(source_name, str) and source_name in names:
+            problems.append(((*where, "name"), f"duplicate source name {source_name!r}"))
+        if isinstance(source_name, str):
+            names.add(source_name)
+        url, urls = source.get("url"), source.get("urls")
+        if not url and not urls:
             problems.append(((*where, "url"), "required: give url or urls"))
-        for key, addresses in (("url", (source.url,) if source.url else ()), ("urls", source.urls)):
-            for address in addresses or ():
-                try:
-                    scheme = urlsplit(address).scheme
-                    urlsplit(address).port  # noqa: B018 - raises on a malformed host or port
-                except ValueError as exc:
-                    problems.append(((*where, key), f"malformed address {address!r}: {exc}"))
-                    continue
-                if scheme and len(scheme) > 1 and scheme not in ("http", "https", "file"):
-                    problems.append(
-                        ((*where, key), f"unsupported address {address!r}: use http(s), file: or a path")
-                    )
-        if source.every and source.cron:
+        for key, addresses in (("url", [url] if url else []), ("urls", _list(urls))):
+            for address in addresses:
+                if isinstance(address, str):
+                    problem = _address_problem(address)
+                    if problem:
+                        problems.append(((*where, key), problem))
+        if source.get("every") is not None and source.get("cron") is not None:
             problems.append(((*where, "cron"), "give either every or cron, not both"))
-        if source.category is not None and source.category not in category_ids:
-            problems.append(
-                ((*where, "category"), f"unknown category {source.category!r} (not in categories)")
-            )
-        if source.type == "html":
-            if source.select is None:
+        category = source.get("category")
+        if isinstance(category, str) and category not in category_ids:
+            problems.append(((*where, "category"), f"unknown category {category!r} (not in categories)"))
+        select = source.get("select")
+        if source.get("type") == "html":
+            if select is None:
                 problems.append(((*where, "select"), "required for an html source"))
-            else:
+            elif isinstance(select, dict):
                 for field in ("item", "title"):
-                    if getattr(source.select, field) is None:
+                    if select.get(field) is None:
                         problems.append(((*where, "select", field), "required for an html source"))
-        elif source.select is not None:
-            problems.append(((*where, "select"), f"only html sources take select (type is {source.type})"))
+        elif select is not None and source.get("type") in ("feed", "items"):
+            problems.append(
+                ((*where, "select"), f"only html sources take select (type is {source.get('type')})")
+            )
     return problems
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _address_problem(address: str) -> str | None:
+    try:
+        parts = urlsplit(address)
+        parts.port  # noqa: B018 - raises on a malformed host or port
+    except ValueError as exc:
+        return f"malformed address {address!r}: {exc}"
+    if parts.scheme and len(parts.scheme) > 1 and parts.scheme not in ("http", "https", "file"):
+        return f"unsupported address {address!r}: use http(s), file: or a path"
+    return None
