@@ -445,4 +445,6 @@ def test_type_errors_and_cross_key_problems_come_in_one_round(tmp_path: Path) ->
     assert any(p.startswith("config.yaml:5 max_entries:") for p in problems)
     assert "config.yaml:10 sources[0].select.item: required for an html source" in problems
     assert any(p.startswith("config.yaml:14 sources[1].url: unsupported address") for p in problems)
-    assert any(p.startswith("config.yaml:15 sources[1].category: unknown category 'nowhere'") for p in problems)
+    assert any(
+        p.startswith("config.yaml:15 sources[1].category: unknown category 'nowhere'") for p in problems
+    )

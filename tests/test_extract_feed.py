@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,47 @@ def test_item_file_json() -> None:
 def test_bad_item_files_name_the_problem(body: bytes, message: str) -> None:
     with pytest.raises(ExtractError, match=message):
         extract_item_file(Page("file:///tmp/extra.yaml", 200, {}, body, NOW), "hand")
+
+
+def test_html_entities_in_rss_are_read_and_untitled_items_kept() -> None:
+    from newsdesk.config import parse_config
+    from newsdesk.normalize import Normalizer
+
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Caf&eacute; des sciences</title><link>http://e.example/c</link></item>"
+        b"<item><description>No title here, just a description of the open day.</description>"
+        b"<link>http://e.example/d</link></item></channel></rss>"
+    )
+    raw = extract_feed(
+        Page("https://x.example/f", 200, {"content-type": "application/rss+xml"}, body, NOW), "s"
+    )
+    config = parse_config(
+        "site: {title: T, url: 'https://n.example/', author: A}\n"
+        "sources: [{name: s, type: feed, url: 'https://x.example/f'}]\n",
+        Path("config.yaml"),
+    )
+    items = [Normalizer.for_source(config, config.sources[0]).normalize(r, NOW) for r in raw]
+    assert [i.title for i in items if i] == [
+        "Café des sciences",
+        "No title here, just a description of the open day.",
+    ]
+
+
+def test_a_whole_article_in_a_summary_is_cut_to_a_teaser() -> None:
+    from newsdesk.config import parse_config
+    from newsdesk.models import RawItem
+    from newsdesk.normalize import MAX_SUMMARY_CHARS, Normalizer
+
+    config = parse_config(
+        "site: {title: T, url: 'https://n.example/', author: A}\n"
+        "sources: [{name: s, type: feed, url: 'https://x.example/f'}]\n",
+        Path("config.yaml"),
+    )
+    huge = "<p>" + "word " * 100_000 + "</p>"
+    item = Normalizer.for_source(config, config.sources[0]).normalize(
+        RawItem("s", "https://x.example/f", title="Long", summary=huge, summary_is_html=True), NOW
+    )
+    assert item is not None
+    assert len(item.summary_text) <= MAX_SUMMARY_CHARS + 1 and item.summary_text.endswith("…")
+    assert len(item.summary_html) < 2 * MAX_SUMMARY_CHARS

@@ -30,6 +30,7 @@ from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_se
 from newsdesk.models import Item, SourceState, StoreResult
 from newsdesk.neardup import Settings
 from newsdesk.normalize import Normalizer
+from newsdesk.normalize.categories import relabelled
 from newsdesk.politeness import HostLimiter
 from newsdesk.publish import PublishReport, publish
 from newsdesk.robots import RobotsBlocked, RobotsCache
@@ -152,6 +153,9 @@ def open_store(config: Config, now: datetime) -> Store:
         dedup=dedup_policy(config),
     )
     store.create(now)
+    moved = store.remap_categories(relabelled(config))
+    if moved:
+        log.info("moved %d item(s) from invented categories to the ones config.yaml now names", moved)
     return store
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from newsdesk.dedup import Change, collapse, identity_keys, merge
+from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.duplicates import DedupPolicy, DuplicateFinder, apply_overrides, record_merge
 from newsdesk.models import Item, SourceState, StoredItem, StoreResult
 from newsdesk.schema import (
@@ -369,6 +369,27 @@ class Store:
             query = query.where(items_table.c.sources.like(f'%"{source}"%'))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def remap_categories(self, mapping: dict[str, str]) -> int:
+        """Move items from categories invented for a label to the category that now owns the label."""
+        if not mapping:
+            return 0
+        moved = 0
+        with self._writer.begin() as conn:
+            for old, new in mapping.items():
+                ids = list(
+                    conn.execute(
+                        sa.select(item_categories_table.c.item_id).where(
+                            item_categories_table.c.category == old
+                        )
+                    ).scalars()
+                )
+                for record in self._load(conn, sa.select(items_table).where(items_table.c.id.in_(ids))):
+                    categories = tuple(dict.fromkeys(new if c == old else c for c in record.categories))
+                    changed = replace(record, categories=categories)
+                    self._save(conn, replace(changed, content_hash=content_hash(changed)))
+                    moved += 1
+        return moved
 
     def apply_merge_overrides(self, now: datetime) -> bool:
         """The config's forced splits and merges; the next publish shows the result."""

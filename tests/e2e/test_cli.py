@@ -117,14 +117,20 @@ def test_check_ok_and_lists_invented_categories(project: Path) -> None:
     assert newsdesk("run", "-q", cwd=project).returncode == 0
     result = newsdesk("check", cwd=project)
     assert "category 'international'" not in result.stdout  # still configured by id
-    config.write_text(
-        config.read_text().replace(
-            "  - id: student-life\n    title: Student life\n", "  - id: campus\n    title: Campus\n"
-        )
-    )
+    original = config.read_text()
+    block = '  - id: student-life\n    title: Student life\n    aliases: ["Student life", "Vie étudiante"]\n'
+    assert block in original
+    config.write_text(original.replace(block, '  - id: campus\n    title: Campus\n    aliases: ["Campus"]\n'))
     assert newsdesk("run", "-q", cwd=project).returncode == 0
     result = newsdesk("check", cwd=project)
     assert "note: category 'student-life'" in result.stdout
+    # following the advice: make the label an alias; the stored items move, the note goes
+    config.write_text(
+        original.replace(block, '  - id: campus\n    title: Campus\n    aliases: ["Student life"]\n')
+    )
+    assert newsdesk("run", "-q", cwd=project).returncode == 0
+    assert "note:" not in newsdesk("check", cwd=project).stdout
+    assert "Robotics club" in (project / "feeds" / "campus.atom").read_text()
 
 
 def test_preview_prints_a_table_and_stores_nothing(project: Path) -> None:

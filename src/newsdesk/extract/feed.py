@@ -27,7 +27,9 @@ def extract_feed(page: Page, source: str) -> list[RawItem]:
     if parsed.get("bozo"):
         problem = parsed.get("bozo_exception")
         name = type(problem).__name__
-        if name not in HARMLESS_BOZO:
+        # HTML entities such as &eacute; are not XML, but feedparser's loose parser reads them well.
+        tolerable = "undefined entity" in str(problem) and parsed.entries
+        if name not in HARMLESS_BOZO and not tolerable:
             raise ExtractError(source, page.url, f"not a valid feed: {name}: {problem}")
     if not parsed.get("version") and not parsed.entries:
         raise ExtractError(source, page.url, "not a feed (no RSS, Atom or JSON Feed found)")

@@ -14,6 +14,16 @@ from newsdesk.normalize.sanitize import sanitize_html, text_to_html
 from newsdesk.normalize.urls import canonical_url
 from newsdesk.text import clean_text
 
+MAX_SUMMARY_CHARS = 4000
+TITLE_FROM_SUMMARY = 90
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary and mark the cut, as sites do."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+
 
 @dataclass(frozen=True)
 class Normalizer:
@@ -45,6 +55,12 @@ class Normalizer:
         else:
             summary_html = text_to_html(clean_text(raw.summary))
         summary_text = html_fragment_text(summary_html)
+        if len(summary_text) > MAX_SUMMARY_CHARS:
+            # A page's whole article in a teaser field: keep a teaser, not megabytes in every feed.
+            summary_text = shorten(summary_text, MAX_SUMMARY_CHARS)
+            summary_html = text_to_html(summary_text)
+        if not title and summary_text:
+            title = shorten(summary_text, TITLE_FROM_SUMMARY)  # RSS allows items with no title
         if not title:
             return None
         categories, invented = self.categories.resolve(raw.categories)

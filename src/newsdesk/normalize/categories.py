@@ -72,3 +72,15 @@ class CategoryResolver:
             if category not in found:
                 found.append(category)
         return tuple(found), tuple(invented)
+
+
+def relabelled(config: Config) -> dict[str, str]:
+    """Categories once invented from a label that the config now names: {'partnerships': 'press'}."""
+    known = {category.id for category in config.categories}
+    mapping: dict[str, str] = {}
+    for category in config.categories:
+        for label in (category.display_title, *category.aliases):
+            invented = category_for_unknown_label(label)
+            if invented and invented not in known and invented != category.id:
+                mapping.setdefault(invented, category.id)
+    return mapping
