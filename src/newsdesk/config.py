@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -327,7 +328,24 @@ def parse_config(text: str, file: Path) -> Config:
         raise ConfigError(typed + [problem for problem in semantic if problem not in typed]) from None
     if semantic:
         raise ConfigError(semantic)
+    problem = _output_problem(config.output_dir)
+    if problem:
+        raise ConfigError([_locate(file, lines, ("output",), problem)])
     return config
+
+
+def _output_problem(folder: Path) -> str | None:
+    """The output folder must be a folder we can write in (or create): found now, not at publish."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"cannot write in {probe} (permission denied)"
+    return None
 
 
 def _load_yaml(text: str, file: Path) -> tuple[Any, dict[Location, int], list[Location]]:

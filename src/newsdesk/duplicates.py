@@ -20,6 +20,7 @@ from newsdesk.neardup import (
     NearIndex,
     Settings,
     Verdict,
+    has_enough_text,
     judge,
     signature,
     signature_bytes,
@@ -105,6 +106,8 @@ class DuplicateFinder:
 
     def find(self, conn: Connection, item: Item, row_id: int) -> tuple[int, Verdict] | None:
         """The stored story this new item repeats, if any; otherwise index the item as a story."""
+        if not has_enough_text(item.title, item.summary_text):
+            return None  # "C12", "News": exact identity only, no guessing
         lean = signature(item.title, item.summary_text)
         conn.execute(
             items_table.update().where(items_table.c.id == row_id).values(signature=signature_bytes(lean))

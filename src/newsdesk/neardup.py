@@ -201,10 +201,22 @@ def _all_words(features: Features) -> set[str]:
 # --- the index -----------------------------------------------------------------------------
 
 
+MIN_SIGNATURE_WORDS = 4  # below this there is too little text to call two items the same story
+MAX_CANDIDATES = 50  # a safety net: a sane index never returns more for one item
+
+
+def has_enough_text(title: str, summary: str) -> bool:
+    return len(words(clean_text(title)) + words(clean_text(summary))[:SIGNATURE_WORDS]) >= MIN_SIGNATURE_WORDS
+
+
 def signature(title: str, summary: str) -> LeanMinHash:
     """MinHash of the title's and summary opening's word pairs (stable across processes)."""
     tokens = words(clean_text(title)) + words(without_ellipsis(clean_text(summary)))[:SIGNATURE_WORDS]
-    pairs = {f"{x} {y}".encode() for x, y in itertools.pairwise(tokens)} or {b"\0"}
+    pairs = (
+        {f"{x} {y}".encode() for x, y in itertools.pairwise(tokens)}
+        or {t.encode() for t in tokens}
+        or {b"\0"}
+    )
     minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     minhash.update_batch(list(pairs))
     return LeanMinHash(minhash)
@@ -238,4 +250,4 @@ class NearIndex:
             self._size -= 1
 
     def candidates(self, lean: LeanMinHash) -> list[int]:
-        return sorted(self._lsh.query(lean))
+        return sorted(self._lsh.query(lean))[-MAX_CANDIDATES:]  # the most recent stories

@@ -209,11 +209,17 @@ class Store:
     def _distinct_updated(self, conn: Connection, record: StoredItem) -> StoredItem:
         """Give no two items the same `updated`: feed readers and validators treat a tie as a dupe."""
         moment = record.updated
-        while conn.execute(
-            sa.select(items_table.c.id)
-            .where(items_table.c.updated == moment, items_table.c.id != (record.row_id or -1))
-            .limit(1)
-        ).first():
+        # One query for the taken moments just after this one (not one query per second tried).
+        taken = set(
+            conn.execute(
+                sa.select(items_table.c.updated).where(
+                    items_table.c.updated >= moment,
+                    items_table.c.updated < moment + timedelta(days=1),
+                    items_table.c.id != (record.row_id or -1),
+                )
+            ).scalars()
+        )
+        while moment in taken:
             moment += timedelta(seconds=1)
         return record if moment == record.updated else replace(record, updated=moment)
 

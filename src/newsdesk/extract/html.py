@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -18,6 +19,9 @@ from newsdesk.selectors import FieldSelector, parse_field_selector
 from newsdesk.selectors import select as select_elements
 from newsdesk.text import clean_text
 
+MAX_CARDS = 2000
+DOCUMENT_MATCH_LIMIT = 50_000  # elements; above it, field selectors only look inside each card
+log = logging.getLogger("newsdesk")
 IMAGE_ATTRIBUTES = ("data-lazy-src", "data-src", "data-original", "src")
 SRCSET_ATTRIBUTES = ("data-lazy-srcset", "data-srcset", "srcset")
 PLACEHOLDER_NAMES = ("placeholder", "blank.", "spacer.", "pixel.", "transparent.", "lazy.", "1x1")
@@ -108,6 +112,10 @@ def extract_html(
     base = base_url(document, page.url)
     assert select.item is not None
     cards = select_elements(select.item, document)
+    if len(cards) > MAX_CARDS:
+        # A page of 100,000 "cards" is an attack or a wrong selector, not news: read the first ones.
+        log.warning("source %r %s: %d cards, reading the first %d", source, page.url, len(cards), MAX_CARDS)
+        cards = cards[:MAX_CARDS]
     fields = FieldMatches(document, select)
     items = []
     for card in cards:
@@ -120,20 +128,29 @@ def extract_html(
 
 
 class FieldMatches:
-    """Each field selector run once over the whole document, as a browser's querySelectorAll does,
-    so `.widget li > a` works inside a card that is the `li`; a card then takes the matches inside it."""
+    """Field selectors run inside each card first (fast); when that finds nothing, they run once over
+    the whole document, as a browser's querySelectorAll does, so `.widget li > a` still works inside a
+    card that is the `li`. Whole-document runs are skipped on huge pages, where libxml2's XPath
+    gets slow: there the card-local answer stands."""
 
     def __init__(self, document: HtmlElement, select: SelectConfig) -> None:
+        self.document = document
         self.selectors: dict[str, FieldSelector] = {}
-        self.matches: dict[str, set[HtmlElement]] = {}
+        self._document_matches: dict[str, set[HtmlElement]] = {}
+        self._document_allowed: bool | None = None
         for name in FIELDS:
             text = getattr(select, name)
-            if text is None:
-                continue
-            selector = parse_field_selector(text)
-            self.selectors[name] = selector
-            if selector.css is not None:
-                self.matches[name] = set(select_elements(selector.css, document))
+            if text is not None:
+                self.selectors[name] = parse_field_selector(text)
+
+    def _in_document(self, name: str, css: str) -> set[HtmlElement]:
+        if self._document_allowed is None:
+            self._document_allowed = sum(1 for _ in self.document.iter()) <= DOCUMENT_MATCH_LIMIT
+        if not self._document_allowed:
+            return set()
+        if name not in self._document_matches:
+            self._document_matches[name] = set(select_elements(css, self.document))
+        return self._document_matches[name]
 
     def all(self, name: str, card: HtmlElement, *, visible: bool) -> list[tuple[FieldSelector, HtmlElement]]:
         """Matches of field `name` inside `card` (the card itself included), in document order.
@@ -146,13 +163,14 @@ class FieldMatches:
             return []
         if selector.css is None:
             return [(selector, card)]
-        matches = self.matches[name]
-        if not matches:
-            return []
+        found = select_elements(selector.css, card)
+        if not found:
+            matches = self._in_document(name, selector.css)
+            found = [element for element in card.iter() if element in matches] if matches else []
         return [
             (selector, element)
-            for element in card.iter()
-            if element in matches and (not visible or element is card or not _hidden(element, card))
+            for element in found
+            if not visible or element is card or not _hidden(element, card)
         ]
 
     def first(
