@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: run test lint check daemon status bench bench-quick clean
+.PHONY: run test lint check daemon status bench bench-quick soak clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ daemon: $(BIN)/newsdesk
 
 status: $(BIN)/newsdesk
 	$(BIN)/newsdesk status --config $(CONFIG)
+
+# The long fault runs: 100 sources (a third hostile) for 10 minutes, and 60 kill -9 of `run`.
+soak: $(VENV)/.dev
+	NEWSDESK_SOAK_SOURCES=100 NEWSDESK_SOAK_SECONDS=600 NEWSDESK_KILLS=60 \
+		$(BIN)/python -m pytest -q -s tests/test_soak.py tests/test_faults.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
