@@ -60,7 +60,7 @@ def test_hostile_source_fails_cleanly_beside_a_healthy_one(
     config = make_config(html_source("good", [hostile.url("/ok/1")]) + bad, extra=FETCH)
     started = time.monotonic()
     report = run(config, now=clock)
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 120  # a hang guard, not a speed target (those live in bench/)
     by_source = {r.source: r for r in report.refreshes}
     assert by_source["good"].ok and by_source["good"].result.new == 3
     expected = EXPECTED[kind]
