@@ -230,3 +230,30 @@ def test_private_address_classification(host: str, private: bool) -> None:
     from newsdesk.fetch import host_is_private
 
     assert host_is_private(host) is private
+
+
+def test_invalid_tls_certificate_is_a_clear_failure(tmp_path: Path, session, clock) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make a self-signed certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="localhost", port=0, ssl_context=context)
+    server.expect_request("/").respond_with_data("secret")
+    server.start()
+    try:
+        with pytest.raises(FetchError, match=r"request failed: .*CERTIFICATE_VERIFY_FAILED"):
+            get(server.url_for("/"), session, clock)
+    finally:
+        server.clear()
+        server.stop()
