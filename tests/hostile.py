@@ -105,6 +105,16 @@ class HostileHandler(BaseHTTPRequestHandler):
                 self.send(200, EXTERNAL_DTD, "application/rss+xml")
             elif kind == "truncated":
                 self.send(200, TRUNCATED, "application/rss+xml")
+            elif kind == "wrong-encoding-feed":  # declares UTF-8, is Latin-1
+                body = (
+                    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+                    "<item><title>Café à Brest</title><link>http://e.example/cafe</link></item></channel></rss>"
+                ).encode("latin-1")
+                self.send(200, body, "application/rss+xml")
+            elif kind == "bom-feed":  # a UTF-8 BOM and no declaration
+                body = "\ufeff<rss version='2.0'><channel><title>t</title><item><title>Crème brûlée</title>"
+                body += "<link>http://e.example/bom</link></item></channel></rss>"
+                self.send(200, body.encode("utf-8"), "application/rss+xml")
             elif kind == "html-as-feed":
                 self.send(200, b"<html><body><p>Not a feed</p></body></html>", "application/rss+xml")
             elif kind == "deep":

@@ -41,8 +41,10 @@ EXPECTED = {
     "dtd": None,
     "truncated": "not a valid feed",
     "html-as-feed": "not a",
+    "wrong-encoding-feed": None,
+    "bom-feed": None,
 }
-FEEDS = {"laughs", "quadratic", "xxe", "dtd", "truncated", "html-as-feed"}
+FEEDS = {"laughs", "quadratic", "xxe", "dtd", "truncated", "html-as-feed", "wrong-encoding-feed", "bom-feed"}
 
 
 @pytest.fixture(scope="module")
