@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,3 +112,14 @@ def page(*cards: str, carousel: bool = True) -> str:
     repeat = f'<div aria-hidden="true">{block}</div>' if carousel else ""
     head = "<head><meta charset='utf-8'><title>News</title></head>"
     return f"<!doctype html><html>{head}<body><main>{block}{repeat}</main></body></html>"
+
+
+def serving(config: object) -> Iterator[str]:
+    """Serve a config's output folder on a free port of 127.0.0.1; yields its base URL."""
+    from newsdesk.server import ServerThread
+
+    server = ServerThread(config, "127.0.0.1", 0).start()  # type: ignore[arg-type]
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()

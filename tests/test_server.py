@@ -12,9 +12,8 @@ from pytest_httpserver import HTTPServer
 
 from newsdesk.config import Config, load_config
 from newsdesk.pipeline import run
-from newsdesk.server import ServerThread
 
-from helpers import card, html_source, page, write_config
+from helpers import card, html_source, page, serving, write_config
 
 
 @pytest.fixture
@@ -33,11 +32,7 @@ def site(httpserver: HTTPServer, tmp_path: Path, clock) -> Config:
 
 
 def start(config: Config) -> Iterator[str]:
-    server = ServerThread(config, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop()
+    yield from serving(config)
 
 
 @pytest.fixture

@@ -295,20 +295,19 @@ def _record(
     return StoreResult()
 
 
+ERROR_KINDS: tuple[tuple[type[SourceError], str], ...] = (
+    (GoneError, "gone"),
+    (RetryLaterError, "retry"),
+    (RobotsBlocked, "robots"),
+    (ExtractError, "extract"),
+)
+
+
 def _error_kind(errors: Iterable[SourceError]) -> str | None:
-    kinds = [
-        "gone"
-        if isinstance(error, GoneError)
-        else "retry"
-        if isinstance(error, RetryLaterError)
-        else "robots"
-        if isinstance(error, RobotsBlocked)
-        else "extract"
-        if isinstance(error, ExtractError)
-        else "fetch"
-        for error in errors
-    ]
-    return kinds[0] if kinds else None
+    """The kind of the first error, as status shows it; anything else is a fetch failure."""
+    for error in errors:
+        return next((kind for cls, kind in ERROR_KINDS if isinstance(error, cls)), "fetch")
+    return None
 
 
 def log_refresh(report: RefreshReport) -> None:

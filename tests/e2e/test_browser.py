@@ -15,9 +15,8 @@ from pytest_httpserver import HTTPServer
 
 from newsdesk.config import Config
 from newsdesk.pipeline import run
-from newsdesk.server import ServerThread
 
-from helpers import card, html_source, page
+from helpers import card, html_source, page, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -76,11 +75,7 @@ def feeds(httpserver: HTTPServer, make_config, clock) -> Config:
 
 @pytest.fixture
 def feed_origin(feeds: Config) -> Iterator[str]:
-    server = ServerThread(feeds, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop()
+    yield from serving(feeds)
 
 
 def test_partner_page_shows_items_and_payloads_stay_text(feed_origin: str, httpserver: HTTPServer) -> None:
