@@ -70,6 +70,31 @@ def test_changed_config_drops_validators(httpserver: HTTPServer, tmp_path, clock
     assert "If-None-Match" not in requests_to(httpserver, "/news")[-1].headers
 
 
+def test_identical_body_without_validators_is_not_parsed_again(
+    httpserver: HTTPServer, tmp_path, clock
+) -> None:
+    bodies = [page(card("Story", "/story"))]
+    httpserver.expect_request("/news").respond_with_handler(
+        lambda _request: Response(bodies[-1], content_type="text/html")
+    )
+    url = httpserver.url_for("/news")
+    config = load_config(write_config(tmp_path, html_source("site", [url])))
+    first = run(config, now=clock).refreshes[0]
+    assert first.pages == 1 and first.result.new == 1
+    clock.advance(hours=1)
+    same = run(config, now=clock).refreshes[0]
+    assert same.ok and same.pages == 0 and same.not_modified == 1  # same bytes: not parsed
+    other = card("Library opens late on Fridays", "/library", summary="From December the library stays open.")
+    bodies.append(page(card("Story", "/story"), other))
+    clock.advance(hours=1)
+    changed = run(config, now=clock).refreshes[0]
+    assert changed.pages == 1 and changed.result.new == 1 and changed.result.unchanged == 1
+    relabelled = load_config(write_config(tmp_path, html_source("site", [url], language="fr")))
+    clock.advance(hours=1)
+    reread = run(relabelled, now=clock).refreshes[0]
+    assert reread.pages == 1 and reread.not_modified == 0  # a new config reads the page again
+
+
 def test_retry_after_is_obeyed(httpserver: HTTPServer, make_config, clock) -> None:
     httpserver.expect_request("/busy").respond_with_data("busy", status=503, headers={"Retry-After": "120"})
     config = make_config(f"- name: busy\n  type: feed\n  url: {httpserver.url_for('/busy')}\n")

@@ -73,6 +73,43 @@ def test_latest_items_newest_first_with_subcategories_and_limit(tmp_path: Path) 
     assert store.categories_in_use() == {"company/innovation", "research"}
 
 
+def test_a_category_feed_orders_ties_and_skips_merged_stories_like_the_whole_feed(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    same_day = datetime(2026, 11, 20, tzinfo=UTC)  # date-only sources: many items share `published`
+    items = [make_item(n, published=same_day, categories=("research",)) for n in range(1, 7)]
+    items.append(make_item(9, published=same_day, categories=("research/labs",)))
+    store.record_refresh("s", items, page_counts={}, now=NOW)
+    everything = [r.entry_id for r in store.latest_items(None, 50)]
+    for limit in (1, 2, 3, 7):
+        # The feed of a category is the whole feed filtered, cut at `limit`, ties included.
+        assert [r.entry_id for r in store.latest_items("research", limit)] == everything[:limit]
+    with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:
+        conn.execute("UPDATE items SET duplicate_of = 1 WHERE id = 2")
+    assert all(r.row_id != 2 for r in store.latest_items("research", 50))
+    assert len(store.latest_items("research", 50)) == 6
+
+
+def test_a_store_from_before_category_dates_is_upgraded(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.record_refresh("s", [make_item(n) for n in range(1, 9)], page_counts={}, now=NOW)
+    store.close()
+    with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:  # as an older newsdesk left it
+        conn.execute("DROP INDEX ix_item_categories_newest")
+        conn.execute("ALTER TABLE item_categories DROP COLUMN published")
+    upgraded = open_store(tmp_path)
+    assert [r.title for r in upgraded.latest_items("company", 2)] == ["Story 7", "Story 5"]
+    with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:
+        assert conn.execute("SELECT count(*) FROM item_categories WHERE published IS NULL").fetchone() == (0,)
+        plan = " ".join(
+            str(row)
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT item_id FROM item_categories WHERE category = 'research' "
+                "ORDER BY published DESC LIMIT 5"
+            )
+        )
+        assert "ix_item_categories_newest" in plan
+
+
 def test_times_come_back_aware_utc(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     paris = datetime(2026, 11, 20, 9, 30, tzinfo=UTC).astimezone(
@@ -100,7 +137,7 @@ def test_source_state_failures_and_reset(tmp_path: Path) -> None:
     state = store.source_states()["s"]
     assert state.failures == 2 and state.last_error == "HTTP 503" and state.last_success is None
     store.record_refresh("s", [make_item(1)], page_counts={"u": 1}, now=NOW + timedelta(minutes=2))
-    state = store.source_states()["s"]
+    state = store.source_states(item_counts=True)["s"]
     assert state.failures == 0 and state.last_error is None
     assert state.last_success == NOW + timedelta(minutes=2)
     assert state.items == 1

@@ -103,6 +103,16 @@ class StoreResult:
 
 
 @dataclass(frozen=True)
+class PageMemo:
+    """What a source remembers of a page it read: the validators of a conditional GET, and a digest
+    of the body, so that a page served again byte for byte (no validators) is not parsed again."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceState:
     """A source's refresh history as the store keeps it."""
 
@@ -116,4 +126,4 @@ class SourceState:
     disabled_config: str | None = None
     attempts: int = 0
     failures_total: int = 0
-    items: int = 0
+    items: int | None = None  # counted only when asked (status, metrics): a pass over the items

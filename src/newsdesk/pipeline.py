@@ -9,6 +9,7 @@ failure of that source and the others go on.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -27,7 +28,7 @@ from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract
 from newsdesk.extract.html import SelectorStats
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
-from newsdesk.models import Item, SourceState, StoreResult
+from newsdesk.models import Item, PageMemo, SourceState, StoreResult
 from newsdesk.neardup import Settings
 from newsdesk.normalize import Normalizer
 from newsdesk.normalize.categories import relabelled
@@ -84,7 +85,8 @@ class Collected:
 
     items: list[Item] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    memos: dict[str, PageMemo] = field(default_factory=dict)
+    cards: int = 0  # cards or entries found, clones included (preview shows it)
     not_modified: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
@@ -137,6 +139,11 @@ class Politeness:
             yield
 
 
+def body_digest(body: bytes) -> str:
+    """Same bytes, same digest: an unchanged page without validators is recognised and not parsed."""
+    return hashlib.sha256(body).hexdigest()
+
+
 def dedup_policy(config: Config) -> DedupPolicy:
     return DedupPolicy.from_pairs(
         enabled=config.dedup.near,
@@ -166,7 +173,7 @@ def collect(
     session: requests.Session,
     now: Callable[[], datetime],
     politeness: Politeness | None = None,
-    validators: dict[str, tuple[str | None, str | None]] | None = None,
+    memos: dict[str, PageMemo] | None = None,
     stats: SelectorStats | None = None,
 ) -> Collected:
     """Fetch, extract and normalize every page of a source; nothing is stored here."""
@@ -179,7 +186,7 @@ def collect(
             is_web = urlsplit(url).scheme in ("http", "https")
             if polite.robots and is_web and source.type == "html" and source.respect_robots:
                 polite.robots.check(url, source=source.name, session=session, limiter=polite.limiter)
-            etag, modified = (validators or {}).get(url, (None, None))
+            memo = (memos or {}).get(url, PageMemo())
             with polite.slot(url):
                 page = fetch(
                     url,
@@ -188,13 +195,14 @@ def collect(
                     session=session,
                     now=now,
                     accept=ACCEPT[source.type],
-                    validators=Validators(etag, modified),
+                    validators=Validators(memo.etag, memo.last_modified),
                     allow_private=source.allow_private,
                     is_private=polite.is_private,
                 )
             if page.permanently_moved_to:
                 out.moved.append((url, page.permanently_moved_to))
-            if page.not_modified:
+            body_hash = None if page.not_modified else body_digest(page.body)
+            if page.not_modified or body_hash == memo.body_hash:
                 out.not_modified.append(url)  # nothing changed: no parsing at all
                 continue
             raw_items = extract(source, page, stats)
@@ -204,11 +212,12 @@ def collect(
         except SourceError as exc:
             out.errors.append(exc)
             continue
-        found = [
-            item for raw in raw_items if (item := normalizer.normalize(raw, page.fetched_at)) is not None
-        ]
+        # A carousel draws each card twice: identical cards are normalized once.
+        distinct = dict.fromkeys(raw_items)
+        out.cards += len(raw_items)
+        found = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]
         out.counts[url] = len(found)
-        out.validators[url] = (page.headers.get("etag"), page.headers.get("last-modified"))
+        out.memos[url] = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
         out.items.extend(found)
     return out
 
@@ -232,7 +241,7 @@ def refresh_source(
         session=session,
         now=now,
         politeness=politeness,
-        validators=store.page_validators(source.name, addresses, config_hash),
+        memos=store.page_memos(source.name, addresses, config_hash),
     )
     before = store.page_item_counts(source.name, got.counts)
     for url, count in list(got.counts.items()):
@@ -282,7 +291,7 @@ def _record(
             now=now,
             error=error_text,
             error_kind=kind,
-            page_validators=got.validators,
+            page_memos=got.memos,
             config_hash=config_hash,
         )
     store.record_failure(
@@ -397,24 +406,27 @@ def blocked_reason(source: SourceConfig, state: SourceState, now: datetime) -> s
     return None
 
 
-def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
-    """One refresh of every enabled source (concurrently, politely), then publish every feed."""
-    report = RunReport()
-    store = open_store(config, now())
+def refresh_all(
+    config: Config,
+    store: Store,
+    *,
+    now: Callable[[], datetime] = utc_now,
+    sources: Iterable[SourceConfig] | None = None,
+) -> list[RefreshReport]:
+    """One refresh of every enabled source (or of `sources`), concurrently and politely; no publish."""
+    reports: list[RefreshReport] = []
     sessions = Sessions(config)
     politeness = Politeness.for_config(config, store=store, now=now)
     try:
         states = store.source_states()
         due = []
-        for source in config.sources:
+        for source in config.sources if sources is None else sources:
             if not source.enabled:
                 continue
             reason = blocked_reason(source, states.get(source.name) or SourceState(source.name), now())
             if reason:
                 log.warning("%s", reason)
-                report.refreshes.append(
-                    RefreshReport(source.name, 0, StoreResult(), (reason,), 0.0, skipped=True)
-                )
+                reports.append(RefreshReport(source.name, 0, StoreResult(), (reason,), 0.0, skipped=True))
             else:
                 due.append(source)
 
@@ -424,11 +436,21 @@ def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
             )
 
         with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
-            report.refreshes.extend(pool.map(one, due))
+            reports.extend(pool.map(one, due))
+    finally:
+        sessions.close()
+    return reports
+
+
+def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
+    """One refresh of every enabled source, then publish every feed."""
+    report = RunReport()
+    store = open_store(config, now())
+    try:
+        report.refreshes.extend(refresh_all(config, store, now=now))
         started = time.monotonic()
         report.publish = publish(config, store, now=now())
         record_publish(store, report.publish, time.monotonic() - started)
     finally:
-        sessions.close()
         store.close()
     return report

@@ -45,7 +45,7 @@ def preview_data(config: Config, source: SourceConfig) -> dict[str, Any]:
     return {
         "source": source.name,
         "pages": {url: count for url, count in got.counts.items()},
-        "cards": len(got.items),
+        "cards": got.cards,
         "items": [
             {
                 "categories": list(item.categories),

@@ -82,6 +82,10 @@ item_categories_table = sa.Table(
     sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("category", sa.String(200), primary_key=True, index=True),
     sa.Column("position", sa.Integer, nullable=False, default=0),
+    # The item's `published`, repeated here so a category's newest items come off one index in order:
+    # publishing reads as many rows as it publishes, whatever the size of the history.
+    sa.Column("published", UTCDateTime),
+    sa.Index("ix_item_categories_newest", "category", "published"),
 )
 
 sources_table = sa.Table(
@@ -110,6 +114,7 @@ pages_table = sa.Table(
     sa.Column("etag", sa.Text),
     sa.Column("last_modified", sa.Text),
     sa.Column("config_hash", sa.String(64)),
+    sa.Column("body_hash", sa.String(64)),
 )
 
 robots_table = sa.Table(
@@ -131,6 +136,7 @@ meta_table = sa.Table(
 def upgrade_schema(conn: Connection) -> None:
     """Bring a store made by an older newsdesk up to date: new columns are nullable or defaulted."""
     inspector = sa.inspect(conn)
+    added: set[str] = set()
     for table in metadata.sorted_tables:
         present = {column["name"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
@@ -141,3 +147,16 @@ def upgrade_schema(conn: Connection) -> None:
                 conn.exec_driver_sql(
                     f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{null}{default}'
                 )
+                added.add(f"{table.name}.{column.name}")
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+    if "item_categories.published" in added:  # a store from before it: copy each item's date, once
+        conn.execute(
+            item_categories_table.update()
+            .where(item_categories_table.c.published.is_(None))
+            .values(
+                published=sa.select(items_table.c.published)
+                .where(items_table.c.id == item_categories_table.c.item_id)
+                .scalar_subquery()
+            )
+        )

@@ -117,7 +117,7 @@ class StoreCollector:
         store = self.open_store()
         if store is not None:
             try:
-                states = store.source_states()
+                states = store.source_states(item_counts=True)
                 publish_duration = store.meta("last_publish_duration")
             finally:
                 store.close()
@@ -139,7 +139,7 @@ class StoreCollector:
             refreshes.add_metric([source.name], state.attempts)
             failures.add_metric([source.name], state.failures_total)
             consecutive.add_metric([source.name], state.failures)
-            items.add_metric([source.name], state.items)
+            items.add_metric([source.name], state.items or 0)
             if state.last_success:
                 last_success.add_metric([source.name], state.last_success.timestamp())
         yield from (refreshes, failures, consecutive, items, last_success)

@@ -30,7 +30,7 @@ def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
     if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
         store = Store(url, site_host="localhost")  # no create(): reading must not write
         try:
-            states = store.source_states()
+            states = store.source_states(item_counts=True)
         finally:
             store.close()
     rows = []

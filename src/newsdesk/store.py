@@ -7,8 +7,9 @@ together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.duplicates import DedupPolicy, DuplicateFinder, apply_overrides, record_merge
-from newsdesk.models import Item, SourceState, StoredItem, StoreResult
+from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
 from newsdesk.schema import (
     alternates_table,
     item_categories_table,
@@ -52,6 +53,49 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # deadlock on upgrade; readers take a plain deferred BEGIN so they never block the daemon.
         immediate = connection.get_execution_options().get("immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# A skip-scan over the category index (SQLite and PostgreSQL both run it), keeping the categories
+# that still have an item not merged into another story.
+DISTINCT_CATEGORIES = sa.text(
+    """
+    WITH RECURSIVE seen(category) AS (
+        SELECT MIN(category) FROM item_categories
+        UNION ALL
+        SELECT (SELECT MIN(category) FROM item_categories WHERE category > seen.category)
+        FROM seen WHERE seen.category IS NOT NULL
+    )
+    SELECT category FROM seen
+    WHERE category IS NOT NULL AND EXISTS (
+        SELECT 1 FROM item_categories AS member JOIN items ON items.id = member.item_id
+        WHERE member.category = seen.category AND items.duplicate_of IS NULL
+    )
+    """
+)
+
+
+@dataclass
+class KnownItems:
+    """Stored items looked up by key once per refresh, instead of a lookup per item.
+
+    A key written during the refresh is not trusted any more: those items are read again.
+    """
+
+    by_key: dict[str, StoredItem]
+    written: set[str] = field(default_factory=set)
+
+    def trusted(self, keys: Sequence[str]) -> bool:
+        return self.written.isdisjoint(keys)
+
+    def find(self, keys: Sequence[str]) -> StoredItem | None:
+        """The item of the lowest id any key points at, as Store._find chooses."""
+        found = [self.by_key[key] for key in keys if key in self.by_key]
+        return min(found, key=lambda record: record.row_id or 0, default=None)
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 class Store:
@@ -93,7 +137,7 @@ class Store:
         now: datetime,
         error: str | None = None,
         error_kind: str | None = None,
-        page_validators: dict[str, tuple[str | None, str | None]] | None = None,
+        page_memos: dict[str, PageMemo] | None = None,
         config_hash: str | None = None,
     ) -> StoreResult:
         """Store one refresh's items and bookkeeping in a single transaction."""
@@ -101,8 +145,10 @@ class Store:
         touched: set[str] = set()
         try:
             with self._writer.begin() as conn:
-                for item in collapse(items):
-                    change, categories = self._store_item(conn, item, now)
+                batch = collapse(items)
+                known = self._prefetch(conn, batch)
+                for item in batch:
+                    change, categories = self._store_item(conn, item, now, known)
                     if change is Change.NEW:
                         new += 1
                     elif change is Change.UPDATED:
@@ -111,21 +157,24 @@ class Store:
                         unchanged += 1
                     touched |= categories
                 for url, count in page_counts.items():
-                    etag, modified = (page_validators or {}).get(url, (None, None))
-                    self._save_page(conn, url, source, count, now, etag, modified, config_hash)
+                    memo = (page_memos or {}).get(url, PageMemo())
+                    self._save_page(conn, url, source, count, now, memo, config_hash)
                 self._save_attempt(conn, source, now, error, error_kind)
         except Exception:
             self.finder.forget()  # the index may hold rows the rollback removed
             raise
         return StoreResult(new, updated, unchanged, frozenset(touched))
 
-    def _store_item(self, conn: Connection, item: Item, now: datetime) -> tuple[Change, frozenset[str]]:
+    def _store_item(
+        self, conn: Connection, item: Item, now: datetime, known: KnownItems
+    ) -> tuple[Change, frozenset[str]]:
         """Exact identity first (keys); a new story is then checked against near-duplicates."""
-        stored = self._find(conn, identity_keys(item))
+        keys = identity_keys(item)
+        stored = known.find(keys) if known.trusted(keys) else self._find(conn, keys)
         outcome = merge(stored, item, now=now, site_host=self.site_host)
         if stored is not None and outcome.record == stored and stored.duplicate_of is None:
             return outcome.change, outcome.touched_categories
-        row_id = self._save(conn, outcome.record)
+        row_id = self._save(conn, outcome.record, known)
         canonical_id = stored.duplicate_of if stored is not None else None
         if stored is None and self.dedup.enabled:
             found = self.finder.find(conn, item, row_id)
@@ -140,7 +189,7 @@ class Store:
         canonical = self._load(conn, sa.select(items_table).where(items_table.c.id == canonical_id))[0]
         folded = merge(canonical, item, now=now, site_host=self.site_host)
         if folded.record != canonical:
-            self._save(conn, replace(folded.record, keys=canonical.keys))
+            self._save(conn, replace(folded.record, keys=canonical.keys), known)
         return folded.change, folded.touched_categories
 
     def record_failure(
@@ -156,20 +205,23 @@ class Store:
         with self._writer.begin() as conn:
             self._save_attempt(conn, source, now, error, error_kind, retry_after, disabled_config)
 
-    def page_validators(
-        self, source: str, urls: Iterable[str], config_hash: str
-    ) -> dict[str, tuple[str | None, str | None]]:
-        """ETag and Last-Modified of pages last read by this source with this same config."""
+    def page_memos(self, source: str, urls: Iterable[str], config_hash: str) -> dict[str, PageMemo]:
+        """What this source remembers of its pages, if it last read them with this same config."""
         wanted = list(urls)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(pages_table.c.url, pages_table.c.etag, pages_table.c.last_modified).where(
+                sa.select(
+                    pages_table.c.url,
+                    pages_table.c.etag,
+                    pages_table.c.last_modified,
+                    pages_table.c.body_hash,
+                ).where(
                     pages_table.c.source == source,
                     pages_table.c.url.in_(wanted),
                     pages_table.c.config_hash == config_hash,
                 )
             )
-            return {row.url: (row.etag, row.last_modified) for row in rows if row.etag or row.last_modified}
+            return {row.url: PageMemo(row.etag, row.last_modified, row.body_hash) for row in rows}
 
     def robots(self, origin: str, now: datetime) -> tuple[bool, str | None]:
         """(found fresh, body) for a cached robots.txt; body None means 'allow everything'."""
@@ -193,6 +245,26 @@ class Store:
                 )
             )
             return {row.url: row.item_count for row in rows}
+
+    def _prefetch(self, conn: Connection, items: Sequence[Item]) -> KnownItems:
+        """The stored items every key of this refresh points at, in a handful of queries in all."""
+        wanted = {key for item in items for key in identity_keys(item)}
+        owners: dict[str, int] = {}
+        for chunk in _chunks(sorted(wanted), 500):
+            owners.update(
+                conn.execute(
+                    sa.select(item_keys_table.c.key, item_keys_table.c.item_id).where(
+                        item_keys_table.c.key.in_(chunk)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        records: dict[int, StoredItem] = {}
+        for chunk in _chunks(sorted(set(owners.values())), 500):
+            loaded = self._load(conn, sa.select(items_table).where(items_table.c.id.in_(chunk)))
+            records.update((record.row_id, record) for record in loaded if record.row_id is not None)
+        return KnownItems({key: records[row_id] for key, row_id in owners.items() if row_id in records})
 
     def _find(self, conn: Connection, keys: Sequence[str]) -> StoredItem | None:
         row_ids = conn.execute(
@@ -223,8 +295,10 @@ class Store:
             moment += timedelta(seconds=1)
         return record if moment == record.updated else replace(record, updated=moment)
 
-    def _save(self, conn: Connection, record: StoredItem) -> int:
+    def _save(self, conn: Connection, record: StoredItem, known: KnownItems | None = None) -> int:
         record = self._distinct_updated(conn, record)
+        if known is not None:
+            known.written.update(record.keys)
         values = {
             "entry_id": record.entry_id,
             "url": record.url,
@@ -253,7 +327,12 @@ class Store:
             conn.execute(
                 item_categories_table.insert(),
                 [
-                    {"item_id": row_id, "category": category, "position": position}
+                    {
+                        "item_id": row_id,
+                        "category": category,
+                        "position": position,
+                        "published": record.published,
+                    }
                     for position, category in enumerate(record.categories)
                 ],
             )
@@ -274,16 +353,16 @@ class Store:
         source: str,
         count: int,
         now: datetime,
-        etag: str | None = None,
-        last_modified: str | None = None,
+        memo: PageMemo,
         config_hash: str | None = None,
     ) -> None:
         values = {
             "source": source,
             "item_count": count,
             "last_fetch": now,
-            "etag": etag,
-            "last_modified": last_modified,
+            "etag": memo.etag,
+            "last_modified": memo.last_modified,
+            "body_hash": memo.body_hash,
             "config_hash": config_hash,
         }
         changed = conn.execute(
@@ -344,30 +423,42 @@ class Store:
         return datetime.fromisoformat(value)
 
     def latest_items(self, category: str | None, limit: int) -> list[StoredItem]:
-        """Newest first; a category includes its sub-categories; None means every item."""
+        """Newest first; a category includes its sub-categories; None means every item.
+
+        Reads about `limit` rows per category off the indexes, whatever the size of the history.
+        """
+        newest = (items_table.c.published.desc(), items_table.c.entry_id.desc())
         query = sa.select(items_table).where(items_table.c.duplicate_of.is_(None))
-        if category is not None:
-            members = sa.select(item_categories_table.c.item_id).where(
-                sa.or_(
-                    item_categories_table.c.category == category,
-                    item_categories_table.c.category.startswith(category + "/", autoescape=True),
-                )
-            )
-            query = query.where(items_table.c.id.in_(members))
-        query = query.order_by(items_table.c.published.desc(), items_table.c.entry_id.desc())
         with self.engine.connect() as conn:
-            return self._load(conn, query.limit(limit))
+            if category is None:
+                return self._load(conn, query.order_by(*newest).limit(limit))
+            members = [c for c in self._categories(conn) if c == category or c.startswith(category + "/")]
+            rows = {row.id: row for member in members for row in self._newest_in(conn, member, limit)}
+            chosen = sorted(rows.values(), key=lambda row: (row.published, row.entry_id), reverse=True)
+            ids = [row.id for row in chosen[:limit]]
+            return self._load(conn, query.where(items_table.c.id.in_(ids)).order_by(*newest))
+
+    def _newest_in(self, conn: Connection, category: str, limit: int) -> list[Any]:
+        """The newest `limit` published items of one category, and any tied with the last of them."""
+        query = (
+            sa.select(items_table.c.id, items_table.c.published, items_table.c.entry_id)
+            .join_from(
+                item_categories_table, items_table, items_table.c.id == item_categories_table.c.item_id
+            )
+            .where(item_categories_table.c.category == category, items_table.c.duplicate_of.is_(None))
+        )
+        rows = list(conn.execute(query.order_by(item_categories_table.c.published.desc()).limit(limit)))
+        if len(rows) == limit:  # ties at the boundary are ordered by entry_id later: fetch them all
+            rows += conn.execute(query.where(item_categories_table.c.published == rows[-1].published))
+        return rows
 
     def categories_in_use(self) -> set[str]:
         with self.engine.connect() as conn:
-            return set(
-                conn.execute(
-                    sa.select(item_categories_table.c.category)
-                    .join(items_table, items_table.c.id == item_categories_table.c.item_id)
-                    .where(items_table.c.duplicate_of.is_(None))
-                    .distinct()
-                ).scalars()
-            )
+            return self._categories(conn)
+
+    def _categories(self, conn: Connection) -> set[str]:
+        """Categories with a published item: one index seek per category, not a pass over the items."""
+        return set(conn.execute(DISTINCT_CATEGORIES).scalars())
 
     def item_count(self, source: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(items_table)
@@ -458,9 +549,11 @@ class Store:
     def source_state(self, name: str) -> SourceState:
         return self.source_states().get(name) or SourceState(name=name)
 
-    def source_states(self) -> dict[str, SourceState]:
+    def source_states(self, *, item_counts: bool = False) -> dict[str, SourceState]:
+        """Every source's fetch bookkeeping; `item_counts` adds a pass over the items (status, metrics)."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(sources_table)).all()
+        counts = self.items_per_source() if item_counts else {}
         return {
             row.name: SourceState(
                 name=row.name,
@@ -473,10 +566,20 @@ class Store:
                 disabled_config=row.disabled_config,
                 attempts=row.attempts,
                 failures_total=row.failures_total,
-                items=self.item_count(row.name),
+                items=counts.get(row.name, 0) if item_counts else None,
             )
             for row in rows
         }
+
+    def items_per_source(self) -> Counter[str]:
+        """One streamed pass over the items, whatever the number of sources."""
+        counts: Counter[str] = Counter()
+        with self.engine.connect() as conn:
+            for (sources,) in conn.execution_options(yield_per=5000).execute(
+                sa.select(items_table.c.sources)
+            ):
+                counts.update(json.loads(sources))
+        return counts
 
     def _load(self, conn: Connection, query: sa.Select[Any]) -> list[StoredItem]:
         rows = conn.execute(query).all()

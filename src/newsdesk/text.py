@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -48,8 +49,12 @@ def without_ellipsis(text: str) -> str:
     return stripped
 
 
+@functools.lru_cache(maxsize=2048)
 def comparable(text: str) -> str:
-    """Text reduced for comparing two versions of one story: casefolded, whitespace collapsed."""
+    """Text reduced for comparing two versions of one story: casefolded, whitespace collapsed.
+
+    Cached: a refresh compares the same titles and summaries many times (collapse, keys, merge).
+    """
     return clean_text(text).casefold()
 
 

@@ -1,0 +1,141 @@
+"""Refreshing many sources over real loopback HTTP (scenario 2) and refreshing unchanged ones (scenario 3).
+
+Every source is a site on its own address answering after 50 ms. The measured refreshes are warm
+(robots.txt is cached for a day after the first one, as in a running daemon); the cold first refresh,
+which also asks for robots.txt, is printed beside them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from common import Row, bench_config, html_source
+from loopback import LoopbackSites
+from sqlalchemy import event
+
+from newsdesk.config import Config
+from newsdesk.pipeline import RefreshReport, open_store, refresh_all, utc_now
+from newsdesk.publish import publish
+from newsdesk.store import Store
+
+LATENCY = 0.05
+CONTENT_TABLES = {"items", "item_keys", "item_categories", "merges", "alternates"}
+
+
+class WriteCounter:
+    """Statements that change the database, by table, as SQLAlchemy sends them."""
+
+    def __init__(self, store: Store) -> None:
+        self.by_table: Counter[str] = Counter()
+        event.listen(store.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper() if words else ""
+        if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+            table = words[2] if verb in ("INSERT", "DELETE", "REPLACE") else words[1]
+            self.by_table[table.strip('"')] += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[Counter[str]]:
+        self.by_table.clear()
+        counted: Counter[str] = Counter()
+        yield counted
+        counted.update(self.by_table)
+
+
+def _timed(config: Config, store: Store) -> tuple[float, float, list[RefreshReport]]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    reports = refresh_all(config, store)
+    return time.perf_counter() - wall, time.process_time() - cpu, reports
+
+
+def _failed(reports: list[RefreshReport]) -> list[str]:
+    return [error for report in reports for error in report.errors]
+
+
+def refresh_rows(count: int, repeat: int, workers: int = 8) -> list[Row]:
+    logging.getLogger("newsdesk").setLevel(logging.ERROR)
+    ideal = LATENCY * math.ceil(count / workers)
+    size = f"{count} sources, {workers} workers"
+    with LoopbackSites(count, LATENCY) as sites, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        sources = [html_source(f"site{n:04d}", sites.url(n, "/news"), every="30m") for n in range(count)]
+        config = bench_config(folder, sources, fetch={"workers": workers})
+        store = open_store(config, utc_now())
+        writes = WriteCounter(store)
+        try:
+            cold, _, reports = _timed(config, store)
+            if _failed(reports):
+                raise RuntimeError(f"refresh failed: {_failed(reports)[:3]}")
+            walls, cpus = [], []
+            for edition in range(1, repeat + 1):
+                sites.set_edition(edition)  # one new story on every site
+                wall, cpu, reports = _timed(config, store)
+                if _failed(reports) or sum(r.result.new for r in reports) != count:
+                    raise RuntimeError(f"edition {edition}: {_failed(reports)[:3]}")
+                walls.append(wall)
+                cpus.append(cpu)
+            publish(config, store)
+            wall = statistics.median(walls)
+            rows = [
+                Row.check(
+                    "refresh, each site answering in 50 ms (wall / ideal)",
+                    size,
+                    f"{wall:.2f} s / {ideal:.2f} s = {wall / ideal:.2f}x (cold, with robots.txt: {cold:.2f} s)",
+                    "<= 1.50x",
+                    wall / ideal <= 1.5,
+                ),
+                Row.report(
+                    "refresh, CPU time per source (fetch, parse, store)",
+                    size,
+                    f"{statistics.median(cpus) / count * 1000:.2f} ms/source",
+                ),
+            ]
+            rows += _unchanged_rows(config, store, writes, size, "304 Not Modified")
+            plain = [html_source(f"site{n:04d}", sites.url(n, "/plain"), every="30m") for n in range(count)]
+            config = bench_config(folder, plain, fetch={"workers": workers})
+            refresh_all(config, store)  # the pages' first reading under the new config
+            publish(config, store)
+            rows += _unchanged_rows(config, store, writes, size, "identical bodies")
+        finally:
+            store.close()
+    return rows
+
+
+def _unchanged_rows(config: Config, store: Store, writes: WriteCounter, size: str, how: str) -> list[Row]:
+    with writes.counting() as written:
+        wall, _, reports = _timed(config, store)
+    parsed = sum(report.pages for report in reports)
+    not_modified = sum(report.not_modified for report in reports)
+    content = sum(n for table, n in written.items() if table in CONTENT_TABLES)
+    bookkeeping = ", ".join(
+        f"{table} {n}" for table, n in sorted(written.items()) if table not in CONTENT_TABLES
+    )
+    files = publish(config, store).written
+    parsed_ok = parsed == 0 if how.startswith("304") else True
+    return [
+        Row.check(
+            f"unchanged refresh ({how}): pages parsed, feed files written",
+            size,
+            f"{parsed} parsed, {not_modified} not modified, {len(files)} files written, {wall:.2f} s",
+            "0 parsed for 304, 0 files" if how.startswith("304") else "0 files",
+            parsed_ok and not files and not _failed(reports),
+        ),
+        Row.check(
+            f"unchanged refresh ({how}): database writes",
+            size,
+            f"content {content}; bookkeeping: {bookkeeping or 'none'}",
+            "content 0",
+            content == 0,
+        ),
+    ]
