@@ -81,7 +81,8 @@ def stream(count: int, seed: int = 7) -> list[Item]:
     for n in range(count):
         published = start + timedelta(minutes=20 * n)
         if n % 10 == 9:
-            original = items[n - 1 - generator.randrange(min(n - 1, 100))]
+            back = 1 + generator.randrange(min(n - 1, 100))
+            original = items[n - back if (n - back) % 10 != 9 else n - back - 1]  # a story, not a copy
             title, summary = near_copy(original.title, original.summary_text)
             published = original.published or published
         else:

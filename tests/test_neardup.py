@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -12,8 +12,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsdesk.config import load_config
+from newsdesk.models import Item
 from newsdesk.neardup import Features, NearIndex, judge, signature, translation
 from newsdesk.pipeline import open_store, run
+from newsdesk.store import Store
 
 from helpers import FIXTURES, card, html_source, page, write_config
 
@@ -257,3 +259,43 @@ def test_dupes_command_lists_groups(two_sites, clock) -> None:
         check=False,
     ).stdout
     assert "  = " in text and "score" in text
+
+
+def _story(n: int, title: str, summary: str, published: datetime, source: str = "s") -> Item:
+    return Item(
+        source=source,
+        url=f"https://{source}.example.org/news/{n}",
+        title=title,
+        summary_html=summary,
+        summary_text=summary,
+        categories=("research",),
+        published=published,
+        image=None,
+        language="en",
+        seen_at=published,
+    )
+
+
+def test_the_index_holds_the_window_and_older_stories_are_still_matched(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    store = Store(f"sqlite:///{tmp_path / 'newsdesk.db'}", site_host="news.example.org")
+    store.create(now)
+    archived = datetime(2025, 3, 1, 9, tzinfo=UTC)  # a feed's archive, read late
+    store.record_refresh(
+        "s",
+        [
+            _story(1, "Underwater acoustics: a new test tank to listen to the ocean", FULL, archived),
+            _story(2, "The library opens late on Fridays", "From December the library stays open.", now),
+        ],
+        page_counts={},
+        now=now,
+    )
+    with store.engine.connect() as conn:
+        assert len(store.finder.index(conn, now)) == 1  # the recent story only
+    copy = _story(3, "A new test tank to listen to the ocean", CUT, archived + timedelta(days=1), "other")
+    store.record_refresh("other", [copy], page_counts={}, now=now)
+    (group,) = store.merge_groups()  # compared with the stored stories of its own dates
+    assert group["url"] == "https://s.example.org/news/1"
+    with store.engine.connect() as conn:
+        assert len(store.finder.index(conn, now + timedelta(days=30))) == 0  # the window moved on
+    store.close()

@@ -141,7 +141,9 @@ def test_source_state_failures_and_reset(tmp_path: Path) -> None:
     assert state.failures == 0 and state.last_error is None
     assert state.last_success == NOW + timedelta(minutes=2)
     assert state.items == 1
-    assert store.page_item_counts("s", ["u", "other"]) == {"u": 1}
+    assert {url: memo.item_count for url, memo in store.page_memos("s", ["u", "other"], "any").items()} == {
+        "u": 1
+    }
 
 
 def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -150,4 +152,4 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         store.record_refresh("s", [make_item(1), bad], page_counts={"u": 2}, now=NOW)
     assert store.item_count() == 0
-    assert store.page_item_counts("s", ["u"]) == {}
+    assert store.page_memos("s", ["u"], "any") == {}

@@ -9,13 +9,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from datasketch import LeanMinHash
 from sqlalchemy.engine import Connection
 
 from newsdesk.models import Item
 from newsdesk.neardup import (
+    MAX_CANDIDATES,
     Features,
     NearIndex,
     Settings,
@@ -28,7 +30,7 @@ from newsdesk.neardup import (
     translation,
 )
 from newsdesk.normalize.urls import canonical_url
-from newsdesk.schema import alternates_table, items_table, merges_table
+from newsdesk.schema import alternates_table, items_table, merges_table, not_merged
 
 
 @dataclass(frozen=True)
@@ -66,25 +68,44 @@ def features_of(title: str, summary: str, language: str, published: datetime | N
 
 
 class DuplicateFinder:
-    """Holds the LSH index of published (non-duplicate) stories, built from stored signatures."""
+    """Holds the LSH index of the recent published (non-duplicate) stories, from stored signatures.
+
+    Recent means dated within the dedup window (plus a day) of the newest refresh: dated stories
+    further apart are never one story, so older ones need not be in memory. The index costs memory
+    and start-up time in proportion to the window's news, not to the history. A story dated before
+    that horizon (a feed's archive read late) is compared with the stored stories of its own dates.
+    """
 
     def __init__(self, policy: DedupPolicy) -> None:
         self.policy = policy
         self._index: NearIndex | None = None
+        self._horizon = datetime.min.replace(tzinfo=UTC)
         self._lock = threading.Lock()
 
-    def index(self, conn: Connection) -> NearIndex:
+    def horizon(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.policy.settings.window_days + 1)
+
+    def index(self, conn: Connection, now: datetime) -> NearIndex:
+        horizon = self.horizon(now)
         with self._lock:
             if self._index is None:
-                self._index = self._build(conn)
+                self._index = self._build(conn, horizon)
+                self._horizon = horizon
+            elif horizon - self._horizon > timedelta(days=1):
+                self._index.prune(horizon)
+                self._horizon = horizon
             return self._index
 
-    def _build(self, conn: Connection) -> NearIndex:
+    def _build(self, conn: Connection, horizon: datetime) -> NearIndex:
         index = NearIndex(self.policy.settings)
         rows = conn.execute(
             sa.select(
-                items_table.c.id, items_table.c.signature, items_table.c.title, items_table.c.summary_text
-            ).where(items_table.c.duplicate_of.is_(None))
+                items_table.c.id,
+                items_table.c.signature,
+                items_table.c.title,
+                items_table.c.summary_text,
+                items_table.c.published,
+            ).where(items_table.c.published >= horizon, not_merged())
         )
         for row in rows:
             if row.signature:
@@ -96,7 +117,7 @@ class DuplicateFinder:
                     .where(items_table.c.id == row.id)
                     .values(signature=signature_bytes(lean))
                 )
-            index.add(row.id, lean)
+            index.add(row.id, lean, row.published)
         return index
 
     def forget(self) -> None:
@@ -104,7 +125,7 @@ class DuplicateFinder:
         with self._lock:
             self._index = None
 
-    def find(self, conn: Connection, item: Item, row_id: int) -> tuple[int, Verdict] | None:
+    def find(self, conn: Connection, item: Item, row_id: int, now: datetime) -> tuple[int, Verdict] | None:
         """The stored story this new item repeats, if any; otherwise index the item as a story."""
         if not has_enough_text(item.title, item.summary_text):
             return None  # "C12", "News": exact identity only, no guessing
@@ -112,8 +133,11 @@ class DuplicateFinder:
         conn.execute(
             items_table.update().where(items_table.c.id == row_id).values(signature=signature_bytes(lean))
         )
-        index = self.index(conn)
-        candidates = [key for key in index.candidates(lean) if key != row_id]
+        index = self.index(conn, now)
+        moment = item.published or now
+        recent = moment >= self._horizon
+        found = index.candidates(lean) if recent else self._candidates_around(conn, lean, moment)
+        candidates = [key for key in found if key != row_id]
         best: tuple[int, Verdict] | None = None
         if candidates:
             mine = features_of(item.title, item.summary_text, item.language, item.published)
@@ -137,9 +161,23 @@ class DuplicateFinder:
                 verdict = judge(mine, theirs, self.policy.settings)
                 if verdict.duplicate and (best is None or verdict.score > best[1].score):
                     best = (row.id, verdict)
-        if best is None:
-            index.add(row_id, lean)
+        if best is None and recent:
+            index.add(row_id, lean, moment)
         return best
+
+    def _candidates_around(self, conn: Connection, lean: LeanMinHash, moment: datetime) -> list[int]:
+        """Stored stories dated within the window of an old one, as similar as the index would ask."""
+        window = timedelta(days=self.policy.settings.window_days)
+        rows = conn.execute(
+            sa.select(items_table.c.id, items_table.c.signature).where(
+                items_table.c.published.between(moment - window, moment + window),
+                not_merged(),
+                items_table.c.signature.is_not(None),
+            )
+        )
+        scored = [(lean.jaccard(signature_from_bytes(row.signature)), row.id) for row in rows]
+        threshold = self.policy.settings.lsh_threshold
+        return [key for score, key in sorted(scored, reverse=True)[:MAX_CANDIDATES] if score >= threshold]
 
     def link_translations(self, conn: Connection, item: Item, row_id: int) -> int:
         """Stories of another language published the same day that say the same names and numbers."""
@@ -156,7 +194,7 @@ class DuplicateFinder:
             ).where(
                 items_table.c.published.between(item.published - day, item.published + day),
                 items_table.c.language != item.language,
-                items_table.c.duplicate_of.is_(None),
+                not_merged(),
                 items_table.c.date_from_source.is_(True),
             )
         )

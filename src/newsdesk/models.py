@@ -105,11 +105,13 @@ class StoreResult:
 @dataclass(frozen=True)
 class PageMemo:
     """What a source remembers of a page it read: the validators of a conditional GET, and a digest
-    of the body, so that a page served again byte for byte (no validators) is not parsed again."""
+    of the body, so that a page served again byte for byte (no validators) is not parsed again;
+    both only from a reading with the same source config. And how many items it gave."""
 
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    item_count: int = 0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -231,23 +231,38 @@ def signature_from_bytes(data: bytes) -> LeanMinHash:
 
 
 class NearIndex:
-    """LSH over item signatures: candidates in about constant time, whatever the history's size."""
+    """LSH over item signatures: candidates in about constant time, whatever the history's size.
+
+    Each story may carry its date, so that stories older than the dedup window can be dropped
+    (prune): the index holds the recent stories, not the whole history.
+    """
 
     def __init__(self, settings: Settings = Settings()) -> None:
         self._lsh = MinHashLSH(threshold=settings.lsh_threshold, num_perm=NUM_PERM)
+        self._dated: dict[int, datetime] = {}
         self._size = 0
 
     def __len__(self) -> int:
         return self._size
 
-    def add(self, key: int, lean: LeanMinHash) -> None:
+    def add(self, key: int, lean: LeanMinHash, published: datetime | None = None) -> None:
         self._lsh.insert(key, lean, check_duplication=False)
         self._size += 1
+        if published is not None:
+            self._dated[key] = published
 
     def remove(self, key: int) -> None:
         if key in self._lsh:
             self._lsh.remove(key)
             self._size -= 1
+        self._dated.pop(key, None)
+
+    def prune(self, before: datetime) -> int:
+        """Drop the stories dated before `before`; how many were dropped."""
+        old = [key for key, published in self._dated.items() if published < before]
+        for key in old:
+            self.remove(key)
+        return len(old)
 
     def candidates(self, lean: LeanMinHash) -> list[int]:
         return sorted(self._lsh.query(lean))[-MAX_CANDIDATES:]  # the most recent stories

@@ -235,20 +235,21 @@ def refresh_source(
     started = time.monotonic()
     config_hash = source.fingerprint
     addresses = [config.resolve_address(address) for address in source.pages]
+    memos = store.page_memos(source.name, addresses, config_hash)
     got = collect(
         config,
         source,
         session=session,
         now=now,
         politeness=politeness,
-        memos=store.page_memos(source.name, addresses, config_hash),
+        memos=memos,
     )
-    before = store.page_item_counts(source.name, got.counts)
     for url, count in list(got.counts.items()):
-        if count == 0 and before.get(url, 0) > 0:
+        before = memos[url].item_count if url in memos else 0
+        if count == 0 and before > 0:
             # Selectors that matched before and match nothing now: the site changed, not the news.
             got.errors.append(
-                ExtractError(source.name, url, f"no items found where {before[url]} were found before")
+                ExtractError(source.name, url, f"no items found where {before} were found before")
             )
             del got.counts[url]
         elif count == 0:

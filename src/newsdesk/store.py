@@ -177,7 +177,7 @@ class Store:
         row_id = self._save(conn, outcome.record, known)
         canonical_id = stored.duplicate_of if stored is not None else None
         if stored is None and self.dedup.enabled:
-            found = self.finder.find(conn, item, row_id)
+            found = self.finder.find(conn, item, row_id, now)
             if found is not None:
                 canonical_id, verdict = found
                 record_merge(conn, canonical_id, row_id, verdict, now)
@@ -206,22 +206,18 @@ class Store:
             self._save_attempt(conn, source, now, error, error_kind, retry_after, disabled_config)
 
     def page_memos(self, source: str, urls: Iterable[str], config_hash: str) -> dict[str, PageMemo]:
-        """What this source remembers of its pages, if it last read them with this same config."""
+        """What this source remembers of its pages; validators and digest only from this same config."""
         wanted = list(urls)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(
-                    pages_table.c.url,
-                    pages_table.c.etag,
-                    pages_table.c.last_modified,
-                    pages_table.c.body_hash,
-                ).where(
-                    pages_table.c.source == source,
-                    pages_table.c.url.in_(wanted),
-                    pages_table.c.config_hash == config_hash,
-                )
+                sa.select(pages_table).where(pages_table.c.source == source, pages_table.c.url.in_(wanted))
             )
-            return {row.url: PageMemo(row.etag, row.last_modified, row.body_hash) for row in rows}
+            return {
+                row.url: PageMemo(row.etag, row.last_modified, row.body_hash, row.item_count)
+                if row.config_hash == config_hash
+                else PageMemo(item_count=row.item_count)
+                for row in rows
+            }
 
     def robots(self, origin: str, now: datetime) -> tuple[bool, str | None]:
         """(found fresh, body) for a cached robots.txt; body None means 'allow everything'."""
@@ -236,29 +232,14 @@ class Store:
             conn.execute(robots_table.delete().where(robots_table.c.origin == origin))
             conn.execute(robots_table.insert().values(origin=origin, body=body, expires=expires))
 
-    def page_item_counts(self, source: str, urls: Iterable[str]) -> dict[str, int]:
-        wanted = list(urls)
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(pages_table.c.url, pages_table.c.item_count).where(
-                    pages_table.c.source == source, pages_table.c.url.in_(wanted)
-                )
-            )
-            return {row.url: row.item_count for row in rows}
-
     def _prefetch(self, conn: Connection, items: Sequence[Item]) -> KnownItems:
         """The stored items every key of this refresh points at, in a handful of queries in all."""
         wanted = {key for item in items for key in identity_keys(item)}
         owners: dict[str, int] = {}
         for chunk in _chunks(sorted(wanted), 500):
+            query = sa.select(item_keys_table.c.key, item_keys_table.c.item_id)
             owners.update(
-                conn.execute(
-                    sa.select(item_keys_table.c.key, item_keys_table.c.item_id).where(
-                        item_keys_table.c.key.in_(chunk)
-                    )
-                )
-                .tuples()
-                .all()
+                (key, item_id) for key, item_id in conn.execute(query.where(item_keys_table.c.key.in_(chunk)))
             )
         records: dict[int, StoredItem] = {}
         for chunk in _chunks(sorted(set(owners.values())), 500):
@@ -383,9 +364,6 @@ class Store:
         retry_after: datetime | None = None,
         disabled_config: str | None = None,
     ) -> None:
-        state = conn.execute(sa.select(sources_table).where(sources_table.c.name == source)).first()
-        if state is None:
-            conn.execute(sources_table.insert().values(name=source, failures=0, attempts=0, failures_total=0))
         values: dict[str, Any] = {
             "attempts": sources_table.c.attempts + 1,
             "last_attempt": now,
@@ -399,7 +377,10 @@ class Store:
         else:
             values["failures"] = sources_table.c.failures + 1
             values["failures_total"] = sources_table.c.failures_total + 1
-        conn.execute(sources_table.update().where(sources_table.c.name == source).values(**values))
+        update = sources_table.update().where(sources_table.c.name == source).values(**values)
+        if not conn.execute(update).rowcount:  # a source's first attempt
+            conn.execute(sources_table.insert().values(name=source, failures=0, attempts=0, failures_total=0))
+            conn.execute(update)
 
     # --- reading -----------------------------------------------------------------------------
 
