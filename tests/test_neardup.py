@@ -297,5 +297,5 @@ def test_the_index_holds_the_window_and_older_stories_are_still_matched(tmp_path
     (group,) = store.merge_groups()  # compared with the stored stories of its own dates
     assert group["url"] == "https://s.example.org/news/1"
     with store.engine.connect() as conn:
-        assert len(store.finder.index(conn, now + timedelta(days=30))) == 0  # the window moved on
+        assert len(store.finder.index(conn, now + timedelta(days=60))) == 0  # the window moved on
     store.close()

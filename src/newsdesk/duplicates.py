@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 from datasketch import LeanMinHash
 from sqlalchemy.engine import Connection
@@ -67,11 +68,16 @@ def features_of(title: str, summary: str, language: str, published: datetime | N
     return Features.of(title, summary, language, published.date() if published else None)
 
 
+# News pages list stories up to a few weeks old: the index holds the dedup window plus this many days,
+# so that a story first seen late is still compared in memory; only older ones go to the database.
+RECENT_EXTRA_DAYS = 30
+
+
 class DuplicateFinder:
     """Holds the LSH index of the recent published (non-duplicate) stories, from stored signatures.
 
-    Recent means dated within the dedup window (plus a day) of the newest refresh: dated stories
-    further apart are never one story, so older ones need not be in memory. The index costs memory
+    Recent means dated within the dedup window (plus RECENT_EXTRA_DAYS) of the newest refresh: dated
+    stories further apart are never one story, so older ones need not be in memory. The index costs memory
     and start-up time in proportion to the window's news, not to the history. A story dated before
     that horizon (a feed's archive read late) is compared with the stored stories of its own dates.
     """
@@ -83,7 +89,7 @@ class DuplicateFinder:
         self._lock = threading.Lock()
 
     def horizon(self, now: datetime) -> datetime:
-        return now - timedelta(days=self.policy.settings.window_days + 1)
+        return now - timedelta(days=self.policy.settings.window_days + RECENT_EXTRA_DAYS)
 
     def index(self, conn: Connection, now: datetime) -> NearIndex:
         horizon = self.horizon(now)
@@ -175,9 +181,17 @@ class DuplicateFinder:
                 items_table.c.signature.is_not(None),
             )
         )
-        scored = [(lean.jaccard(signature_from_bytes(row.signature)), row.id) for row in rows]
+        ids, signatures = [], []
+        for row in rows:
+            ids.append(row.id)
+            signatures.append(np.frombuffer(row.signature, dtype=np.uint32))
+        if not ids:
+            return []
+        # Estimated Jaccard similarity of every stored signature with this one, in one array operation.
+        similarity = (np.vstack(signatures) == np.asarray(lean.hashvalues, dtype=np.uint32)).mean(axis=1)
+        best = np.argsort(-similarity, kind="stable")[:MAX_CANDIDATES]
         threshold = self.policy.settings.lsh_threshold
-        return [key for score, key in sorted(scored, reverse=True)[:MAX_CANDIDATES] if score >= threshold]
+        return [ids[i] for i in best if similarity[i] >= threshold]
 
     def link_translations(self, conn: Connection, item: Item, row_id: int) -> int:
         """Stories of another language published the same day that say the same names and numbers."""
