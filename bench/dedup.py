@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from common import NOW, Row, bench_config, median_seconds
 from datasketch import LeanMinHash
 
@@ -21,6 +22,7 @@ from newsdesk.duplicates import DedupPolicy
 from newsdesk.models import Item
 from newsdesk.neardup import Features, NearIndex, judge, signature
 from newsdesk.pipeline import dedup_policy
+from newsdesk.schema import items_table
 from newsdesk.store import Store
 
 SYLLABLES = ("ka", "lo", "mi", "nu", "po", "ri", "sa", "te", "vu", "zo", "ba", "de", "fi", "go", "hu", "je")
@@ -109,7 +111,7 @@ def stream(count: int, seed: int = 7) -> list[Item]:
 
 def insert_rows(count: int) -> list[Row]:
     items = stream(count)
-    planted = sum(1 for n in range(count) if n % 10 == 9)
+    copies = {item.url for n, item in enumerate(items) if n % 10 == 9}
     tenth = max(BATCH, count // 10)
     costs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,10 +126,12 @@ def insert_rows(count: int) -> list[Row]:
                     batch = part[offset : offset + BATCH]
                     store.record_refresh(batch[0].source, batch, page_counts={}, now=batch[-1].seen_at)
                 costs.append((time.perf_counter() - began) / len(part))
-            merged = store.merge_groups()
+            with store.engine.connect() as conn:
+                query = sa.select(items_table.c.url).where(items_table.c.duplicate_of.is_(None))
+                published = set(conn.execute(query).scalars())
         finally:
             store.close()
-    found = sum(len(group["merged"]) for group in merged)
+    found = len(copies - published)  # a copy not published as an entry of its own
     growth = costs[-1] / costs[0]
     size = f"{count:,} items, 10% near-dups"
     return [
@@ -140,11 +144,11 @@ def insert_rows(count: int) -> list[Row]:
             growth <= 1.5,
         ),
         Row.check(
-            "dedup insert: near-duplicates merged / planted",
+            "dedup insert: planted near-duplicates not published twice",
             size,
-            f"{found:,} / {planted:,}",
+            f"{found:,} / {len(copies):,}",
             ">= 95% found",
-            found >= 0.95 * planted,
+            found >= 0.95 * len(copies),
         ),
     ]
 
