@@ -153,3 +153,13 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
         store.record_refresh("s", [make_item(1), bad], page_counts={"u": 2}, now=NOW)
     assert store.item_count() == 0
     assert store.page_memos("s", ["u"], "any") == {}
+
+
+def test_items_per_source_counts_a_story_for_every_source_that_carries_it(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.record_refresh("a", [make_item(1, source="a"), make_item(2, source="a")], page_counts={}, now=NOW)
+    store.record_refresh("b", [make_item(2, source="b"), make_item(3, source="b")], page_counts={}, now=NOW)
+    assert store.items_per_source() == {"a": 2, "b": 2}
+    states = store.source_states(item_counts=True)
+    assert (states["a"].items, states["b"].items) == (2, 2)
+    assert store.source_states()["a"].items is None  # not counted unless asked
