@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ SELECT = {
     "date": "time@datetime",
     "image": "img@src",
 }
+# The labels of the reference page's cards.
+LABELS = ("Company | Innovation", "Institute | Training", "Research")
 CATEGORIES = [
     {"id": "company/innovation", "aliases": ["Company | Innovation"]},
     {"id": "institute/training", "aliases": ["Institute | Training"]},
@@ -102,3 +105,10 @@ def bench_config(folder: Path, sources: list[dict[str, Any]], **extra: Any) -> C
 
 def html_source(name: str, url: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "type": "html", "url": url, "language": "en", "select": SELECT, **extra}
+
+
+def free_port() -> int:
+    """A port nobody listens on now, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import lxml.html
-from common import NOW, SELECT, Row, card_html, median_seconds, page_html
+from common import LABELS, NOW, SELECT, Row, card_html, median_seconds, page_html
 from lxml.cssselect import CSSSelector
 
 from newsdesk.config import parse_config
@@ -13,7 +13,6 @@ from newsdesk.extract.html import extract_html
 from newsdesk.models import Page
 from newsdesk.normalize.dates import parse_date
 
-LABELS = ("Company | Innovation", "Institute | Training", "Research")
 DATE_STRINGS = [
     ("2026-11-20T09:30:00+01:00", "en"),
     ("Fri, 20 Nov 2026 09:30:00 +0100", "en"),

@@ -13,13 +13,12 @@ import contextlib
 import functools
 import multiprocessing
 import random
-import socket
 import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 
-from common import card_html, page_html
+from common import LABELS, card_html, free_port, page_html
 
 CARDS = 10
 WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "po", "ri", "sa", "te", "vu", "zo") for b in range(60)]
@@ -45,9 +44,6 @@ def site_page(site: int, edition: int) -> bytes:
         day = 1 + number % 28
         cards.append(card_html(f"/news/{number}", title, summary, LABELS[number % 3], f"2026-11-{day:02d}"))
     return page_html("".join(cards))
-
-
-LABELS = ("Company | Innovation", "Institute | Training", "Research")
 
 
 @dataclass
@@ -109,7 +105,7 @@ class LoopbackSites:
     def __init__(self, count: int, delay: float = 0.05) -> None:
         self.hosts = addresses(count)
         self.delay = delay
-        self.port = _free_port()
+        self.port = free_port()
         context = multiprocessing.get_context("spawn")
         self._ready = context.Event()
         self._process = context.Process(
@@ -132,12 +128,6 @@ class LoopbackSites:
     def set_edition(self, edition: int) -> None:
         with urllib.request.urlopen(self.url(0, f"/_control/version/{edition}"), timeout=10) as answer:
             answer.read()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":  # a quick look: python bench/loopback.py 3

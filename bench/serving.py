@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import NOW, Row, bench_config
+from common import NOW, Row, bench_config, free_port
 from history import CATEGORIES, history_db
 
 from newsdesk.pipeline import open_store
@@ -42,12 +41,6 @@ http {{
     }}
 }}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for(url: str) -> str:
@@ -85,7 +78,7 @@ def _process(command: list[str], **kwargs: object) -> Iterator[None]:
 
 @contextmanager
 def newsdesk_server(config_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "newsdesk", "serve", "--config", str(config_path), "--port", str(port)]
     with _process(command):
         yield f"http://127.0.0.1:{port}"
@@ -93,7 +86,7 @@ def newsdesk_server(config_path: Path) -> Iterator[str]:
 
 @contextmanager
 def nginx_server(root: Path, prefix: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     conf = prefix / "nginx.conf"
     text = NGINX_CONF.format(prefix=prefix, port=port, root=root)
     if os.geteuid() == 0:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from newsdesk.models import Item
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLES = ROOT / "examples"
@@ -123,3 +125,21 @@ def serving(config: object) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.port}"
     finally:
         server.stop()
+
+
+def make_item(n: int, **fields) -> Item:
+    """Item number n (dated 2026-11-n), with any field replaced."""
+    base = {
+        "source": "s",
+        "url": f"https://www.example.org/news/{n}",
+        "title": f"Story {n}",
+        "summary_html": f"Summary {n}",
+        "summary_text": f"Summary {n}",
+        "categories": ("company/innovation",) if n % 2 else ("research",),
+        "published": datetime(2026, 11, n, 9, 0, tzinfo=UTC),
+        "image": None,
+        "language": "en",
+        "seen_at": datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+    }
+    base.update(fields)
+    return Item(**base)

@@ -17,7 +17,7 @@ from newsdesk.neardup import Features, NearIndex, judge, signature, translation
 from newsdesk.pipeline import open_store, run
 from newsdesk.store import Store
 
-from helpers import FIXTURES, card, html_source, page, write_config
+from helpers import FIXTURES, card, html_source, make_item, page, write_config
 
 EVALUATION = FIXTURES.parent / "data" / "near_duplicates.jsonl"
 
@@ -262,7 +262,8 @@ def test_dupes_command_lists_groups(two_sites, clock) -> None:
 
 
 def _story(n: int, title: str, summary: str, published: datetime, source: str = "s") -> Item:
-    return Item(
+    return make_item(
+        n,
         source=source,
         url=f"https://{source}.example.org/news/{n}",
         title=title,
@@ -270,8 +271,6 @@ def _story(n: int, title: str, summary: str, published: datetime, source: str = 
         summary_text=summary,
         categories=("research",),
         published=published,
-        image=None,
-        language="en",
         seen_at=published,
     )
 

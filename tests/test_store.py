@@ -9,27 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import StatementError
 
-from newsdesk.models import Item
 from newsdesk.store import Store
 
+from helpers import make_item
+
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-
-
-def make_item(n: int, **fields) -> Item:
-    base = {
-        "source": "s",
-        "url": f"https://www.example.org/news/{n}",
-        "title": f"Story {n}",
-        "summary_html": f"Summary {n}",
-        "summary_text": f"Summary {n}",
-        "categories": ("company/innovation",) if n % 2 else ("research",),
-        "published": datetime(2026, 11, n, 9, 0, tzinfo=UTC),
-        "image": None,
-        "language": "en",
-        "seen_at": NOW,
-    }
-    base.update(fields)
-    return Item(**base)
 
 
 def open_store(tmp_path: Path) -> Store:

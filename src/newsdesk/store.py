@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.duplicates import DedupPolicy, DuplicateFinder, apply_overrides, record_merge
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
+from newsdesk.normalize.categories import ancestors
 from newsdesk.schema import (
     alternates_table,
     item_categories_table,
@@ -88,7 +89,7 @@ class KnownItems:
         return self.written.isdisjoint(keys)
 
     def find(self, keys: Sequence[str]) -> StoredItem | None:
-        """The item of the lowest id any key points at, as Store._find chooses."""
+        """The item of the lowest id any key points at (the first stored of a story's sightings)."""
         found = [self.by_key[key] for key in keys if key in self.by_key]
         return min(found, key=lambda record: record.row_id or 0, default=None)
 
@@ -145,10 +146,10 @@ class Store:
         touched: set[str] = set()
         try:
             with self._writer.begin() as conn:
-                batch = collapse(items)
-                known = self._prefetch(conn, batch)
-                for item in batch:
-                    change, categories = self._store_item(conn, item, now, known)
+                batch = [(item, identity_keys(item)) for item in collapse(items)]
+                known = self._lookup(conn, {key for _, keys in batch for key in keys})
+                for item, keys in batch:
+                    change, categories = self._store_item(conn, item, keys, now, known)
                     if change is Change.NEW:
                         new += 1
                     elif change is Change.UPDATED:
@@ -166,11 +167,10 @@ class Store:
         return StoreResult(new, updated, unchanged, frozenset(touched))
 
     def _store_item(
-        self, conn: Connection, item: Item, now: datetime, known: KnownItems
+        self, conn: Connection, item: Item, keys: Sequence[str], now: datetime, known: KnownItems
     ) -> tuple[Change, frozenset[str]]:
         """Exact identity first (keys); a new story is then checked against near-duplicates."""
-        keys = identity_keys(item)
-        stored = known.find(keys) if known.trusted(keys) else self._find(conn, keys)
+        stored = (known if known.trusted(keys) else self._lookup(conn, keys)).find(keys)
         outcome = merge(stored, item, now=now, site_host=self.site_host)
         if stored is not None and outcome.record == stored and stored.duplicate_of is None:
             return outcome.change, outcome.touched_categories
@@ -232,9 +232,8 @@ class Store:
             conn.execute(robots_table.delete().where(robots_table.c.origin == origin))
             conn.execute(robots_table.insert().values(origin=origin, body=body, expires=expires))
 
-    def _prefetch(self, conn: Connection, items: Sequence[Item]) -> KnownItems:
-        """The stored items every key of this refresh points at, in a handful of queries in all."""
-        wanted = {key for item in items for key in identity_keys(item)}
+    def _lookup(self, conn: Connection, wanted: Iterable[str]) -> KnownItems:
+        """The stored items these keys point at, in a handful of queries however many keys."""
         owners: dict[str, int] = {}
         for chunk in _chunks(sorted(wanted), 500):
             query = sa.select(item_keys_table.c.key, item_keys_table.c.item_id)
@@ -246,18 +245,6 @@ class Store:
             loaded = self._load(conn, sa.select(items_table).where(items_table.c.id.in_(chunk)))
             records.update((record.row_id, record) for record in loaded if record.row_id is not None)
         return KnownItems({key: records[row_id] for key, row_id in owners.items() if row_id in records})
-
-    def _find(self, conn: Connection, keys: Sequence[str]) -> StoredItem | None:
-        row_ids = conn.execute(
-            sa.select(item_keys_table.c.item_id)
-            .where(item_keys_table.c.key.in_(keys))
-            .order_by(item_keys_table.c.item_id)
-            .limit(1)
-        ).scalar()
-        if row_ids is None:
-            return None
-        records = self._load(conn, sa.select(items_table).where(items_table.c.id == row_ids))
-        return records[0] if records else None
 
     def _distinct_updated(self, conn: Connection, record: StoredItem) -> StoredItem:
         """Give no two items the same `updated`: feed readers and validators treat a tie as a dupe."""
@@ -413,7 +400,7 @@ class Store:
         with self.engine.connect() as conn:
             if category is None:
                 return self._load(conn, query.order_by(*newest).limit(limit))
-            members = [c for c in self._categories(conn) if c == category or c.startswith(category + "/")]
+            members = [c for c in self._categories(conn) if category in ancestors(c)]
             rows = {row.id: row for member in members for row in self._newest_in(conn, member, limit)}
             chosen = sorted(rows.values(), key=lambda row: (row.published, row.entry_id), reverse=True)
             ids = [row.id for row in chosen[:limit]]
@@ -442,11 +429,10 @@ class Store:
         return set(conn.execute(DISTINCT_CATEGORIES).scalars())
 
     def item_count(self, source: str | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(items_table)
         if source is not None:
-            query = query.where(items_table.c.sources.like(f'%"{source}"%'))
+            return self.items_per_source()[source]
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(items_table)).scalar_one())
 
     def remap_categories(self, mapping: dict[str, str]) -> int:
         """Move items from categories invented for a label to the category that now owns the label."""
