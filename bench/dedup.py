@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from common import NOW, Row, bench_config, median_seconds
 from datasketch import LeanMinHash
 
-from newsdesk.duplicates import DedupPolicy
+from newsdesk.decide import DedupPolicy
 from newsdesk.models import Item
 from newsdesk.neardup import Features, NearIndex, judge, signature
 from newsdesk.pipeline import dedup_policy
-from newsdesk.schema import items_table
 from newsdesk.store import Store
+from newsdesk.store.schema import items_table
 
 SYLLABLES = ("ka", "lo", "mi", "nu", "po", "ri", "sa", "te", "vu", "zo", "ba", "de", "fi", "go", "hu", "je")
 VOCABULARY = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]  # 4,096 words, no digits

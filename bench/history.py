@@ -24,8 +24,8 @@ CATEGORIES = PARENTS + [f"{parent}/{child}" for parent in PARENTS for child in (
 
 def build_history(path: Path, count: int) -> None:
     """`count` items, one category each (30 categories, 10 of them parents of 2), one a minute back."""
-    from newsdesk.schema import item_categories_table, item_keys_table, items_table
     from newsdesk.store import Store
+    from newsdesk.store.schema import item_categories_table, item_keys_table, items_table
 
     store = Store(f"sqlite:///{path}", site_host="news.example.org")
     store.create(NOW - timedelta(days=800))
@@ -94,7 +94,7 @@ def measure_publish(database: Path, output: Path, repeat: int) -> dict[str, floa
     try:
         for _ in range(repeat):
             started = time.perf_counter()
-            report = publish(config, store, now=NOW)
+            report = publish(config, store)
             timings.append(time.perf_counter() - started)
             if report.errors:
                 raise RuntimeError(report.errors[0])

@@ -132,7 +132,7 @@ def serving_rows(seconds: float, repeat: int, tmp: Path) -> list[Row]:
         categories=[{"id": category} for category in CATEGORIES],
     )
     store = open_store(config, NOW)
-    publish(config, store, now=NOW)
+    publish(config, store)
     store.close()
     size = (config.output_dir / FEED.lstrip("/")).stat().st_size
     rates: dict[tuple[str, str], float] = {}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from newsdesk.config import Config, load_config
 
+from databases import BACKENDS, database_for
 from helpers import Clock, write_config
 
 
@@ -18,9 +19,23 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_config(tmp_path: Path) -> Callable[..., Config]:
+def database() -> str:
+    """The `database:` of the test's configs: a SQLite file beside it. Store, dedup and pipeline
+    tests override this fixture with `any_database`, so they run on every backend."""
+    return "state/newsdesk.db"
+
+
+@pytest.fixture(params=BACKENDS)
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store on SQLite, then on PostgreSQL (skipped, with the reason, where there is none)."""
+    with database_for(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, database: str) -> Callable[..., Config]:
     def make(sources: str, **kwargs: str) -> Config:
-        return load_config(write_config(tmp_path, sources, **kwargs))
+        return load_config(write_config(tmp_path, sources, database=database, **kwargs))
 
     return make
 

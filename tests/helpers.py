@@ -57,7 +57,12 @@ class Clock:
 
 
 def write_config(
-    folder: Path, sources: str, *, extra: str = "", site_url: str = "https://news.example.org/"
+    folder: Path,
+    sources: str,
+    *,
+    extra: str = "",
+    site_url: str = "https://news.example.org/",
+    database: str = "state/newsdesk.db",
 ) -> Path:
     """Write a full config.yaml (site, categories, the given sources) and return its path."""
     text = (
@@ -69,7 +74,7 @@ def write_config(
               author: Test desk
               language: en
             output: feeds
-            database: state/newsdesk.db
+            database: "{database}"
             """
         )
         + CATEGORIES

@@ -57,6 +57,12 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.fixture
+def database(any_database: str) -> str:
+    """The pipeline tests run on every backend."""
+    return any_database
+
+
+@pytest.fixture
 def site(httpserver: HTTPServer, make_config, clock: Clock):
     """Two pages of one html source and a press feed, all on a local server."""
     home = serve(

@@ -1,12 +1,15 @@
-"""The store over a real SQLite file: one transaction per refresh, identity across runs, UTC times."""
+"""The store over a real SQLite file and a real PostgreSQL: one transaction per refresh, identity across
+runs, UTC times."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 
 from newsdesk.store import Store
@@ -17,9 +20,19 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def open_store(tmp_path: Path) -> Store:
+    """A SQLite store, for the tests of what only SQLite has (WAL, its query plans)."""
     store = Store(f"sqlite:///{tmp_path / 'db' / 'newsdesk.db'}", site_host="news.example.org")
     store.create(NOW)
     return store
+
+
+@pytest.fixture
+def store(any_database: str) -> Iterator[Store]:
+    """A new store on each backend."""
+    opened = Store(any_database, site_host="news.example.org")
+    opened.create(NOW)
+    yield opened
+    opened.close()
 
 
 def test_schema_created_in_wal_mode_and_reopened(tmp_path: Path) -> None:
@@ -35,8 +48,7 @@ def test_schema_created_in_wal_mode_and_reopened(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_refresh_counts_and_second_run_is_unchanged(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_refresh_counts_and_second_run_is_unchanged(store: Store) -> None:
     items = [make_item(n) for n in range(1, 6)]
     first = store.record_refresh("s", items + items, page_counts={"u": 10}, now=NOW)
     assert (first.new, first.updated, first.unchanged) == (5, 0, 0)
@@ -47,8 +59,7 @@ def test_refresh_counts_and_second_run_is_unchanged(tmp_path: Path) -> None:
     assert store.item_count() == 5
 
 
-def test_latest_items_newest_first_with_subcategories_and_limit(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_latest_items_newest_first_with_subcategories_and_limit(store: Store) -> None:
     store.record_refresh("s", [make_item(n) for n in range(1, 9)], page_counts={}, now=NOW)
     company = store.latest_items("company", 50)
     assert [r.title for r in company] == ["Story 7", "Story 5", "Story 3", "Story 1"]
@@ -57,8 +68,7 @@ def test_latest_items_newest_first_with_subcategories_and_limit(tmp_path: Path) 
     assert store.categories_in_use() == {"company/innovation", "research"}
 
 
-def test_a_category_feed_orders_ties_and_skips_merged_stories_like_the_whole_feed(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_a_category_feed_orders_ties_and_skips_merged_stories_like_the_whole_feed(store: Store) -> None:
     same_day = datetime(2026, 11, 20, tzinfo=UTC)  # date-only sources: many items share `published`
     items = [make_item(n, published=same_day, categories=("research",)) for n in range(1, 7)]
     items.append(make_item(9, published=same_day, categories=("research/labs",)))
@@ -67,8 +77,8 @@ def test_a_category_feed_orders_ties_and_skips_merged_stories_like_the_whole_fee
     for limit in (1, 2, 3, 7):
         # The feed of a category is the whole feed filtered, cut at `limit`, ties included.
         assert [r.entry_id for r in store.latest_items("research", limit)] == everything[:limit]
-    with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:
-        conn.execute("UPDATE items SET duplicate_of = 1 WHERE id = 2")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE items SET duplicate_of = 1 WHERE id = 2"))
     assert all(r.row_id != 2 for r in store.latest_items("research", 50))
     assert len(store.latest_items("research", 50)) == 6
 
@@ -80,6 +90,7 @@ def test_a_store_from_before_category_dates_is_upgraded(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:  # as an older newsdesk left it
         conn.execute("DROP INDEX ix_item_categories_newest")
         conn.execute("ALTER TABLE item_categories DROP COLUMN published")
+        conn.execute("DROP TABLE alembic_version")  # it came before schema migrations too
     upgraded = open_store(tmp_path)
     assert [r.title for r in upgraded.latest_items("company", 2)] == ["Story 7", "Story 5"]
     with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:
@@ -94,8 +105,7 @@ def test_a_store_from_before_category_dates_is_upgraded(tmp_path: Path) -> None:
         assert "ix_item_categories_newest" in plan
 
 
-def test_times_come_back_aware_utc(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_times_come_back_aware_utc(store: Store) -> None:
     paris = datetime(2026, 11, 20, 9, 30, tzinfo=UTC).astimezone(
         __import__("zoneinfo").ZoneInfo("Europe/Paris")
     )
@@ -105,8 +115,7 @@ def test_times_come_back_aware_utc(tmp_path: Path) -> None:
     assert record.published.tzinfo is UTC
 
 
-def test_no_two_items_share_updated(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_no_two_items_share_updated(store: Store) -> None:
     same = datetime(2026, 11, 20, tzinfo=UTC)
     store.record_refresh("s", [make_item(n, published=same) for n in range(1, 5)], page_counts={}, now=NOW)
     records = store.latest_items(None, 10)
@@ -114,8 +123,7 @@ def test_no_two_items_share_updated(tmp_path: Path) -> None:
     assert all(r.published == same for r in records)
 
 
-def test_source_state_failures_and_reset(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_source_state_failures_and_reset(store: Store) -> None:
     store.record_failure("s", now=NOW, error="HTTP 500")
     store.record_failure("s", now=NOW + timedelta(minutes=1), error="HTTP 503")
     state = store.source_states()["s"]
@@ -130,8 +138,7 @@ def test_source_state_failures_and_reset(tmp_path: Path) -> None:
     }
 
 
-def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     bad = make_item(2, published=datetime(2026, 11, 2))  # naive: refused by the store
     with pytest.raises(StatementError, match="naive datetime"):
         store.record_refresh("s", [make_item(1), bad], page_counts={"u": 2}, now=NOW)
@@ -139,8 +146,7 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     assert store.page_memos("s", ["u"], "any") == {}
 
 
-def test_items_per_source_counts_a_story_for_every_source_that_carries_it(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_items_per_source_counts_a_story_for_every_source_that_carries_it(store: Store) -> None:
     store.record_refresh("a", [make_item(1, source="a"), make_item(2, source="a")], page_counts={}, now=NOW)
     store.record_refresh("b", [make_item(2, source="b"), make_item(3, source="b")], page_counts={}, now=NOW)
     assert store.items_per_source() == {"a": 2, "b": 2}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from newsdesk.config import Config
 from newsdesk.normalize.categories import ancestors
 
 
 def unconfigured_categories(config: Config) -> list[tuple[str, int]]:
     """Categories in the store that no config entry names (nor is a parent of); empty if no store yet."""
-    url = config.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    from newsdesk.store import store_exists
+
+    if not store_exists(config.database_url):
         return []
     from newsdesk.pipeline import open_store, utc_now
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk import __version__
 from newsdesk.config import Config, load_config
-from newsdesk.errors import ConfigError, NewsdeskError
+from newsdesk.errors import ConfigError, NewsdeskError, StoreError
 from newsdesk.lock import AlreadyRunning
 from newsdesk.logs import setup_logging
 
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_USAGE
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, StoreError) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NewsdeskError as exc:

@@ -241,6 +241,12 @@ class Config(_Strict):
             make_url(value).get_dialect()
         except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
             raise ValueError(f"unusable database URL {value!r}: {exc}") from None
+        from newsdesk.store.engine import StoreError, check_driver
+
+        try:
+            check_driver(value)
+        except StoreError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @property

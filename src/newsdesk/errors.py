@@ -37,5 +37,9 @@ class ExtractError(SourceError):
     """The page was retrieved but could not be turned into items."""
 
 
+class StoreError(NewsdeskError):
+    """The store cannot be opened or used: driver missing, server unreachable, schema too new."""
+
+
 class PublishError(NewsdeskError):
     """A feed file could not be written; the previous file is left in place."""

@@ -1,4 +1,4 @@
-"""One daemon per database: an flock'ed file next to it, holding the owner's pid.
+"""One daemon per output folder: an flock'ed file, holding the owner's pid.
 
 The kernel drops an flock when its process dies, so a lock left by a crashed daemon is stale by
 construction; the pid in the file only serves to name the running daemon in the refusal message.
@@ -7,6 +7,7 @@ construction; the pid in the file only serves to name the running daemon in the 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,14 +18,19 @@ from newsdesk.errors import NewsdeskError
 
 
 class AlreadyRunning(NewsdeskError):
-    """Another daemon holds the lock of this database."""
+    """Another daemon writes this output folder."""
 
 
 def lock_path(config: Config) -> Path:
-    url = config.database_url
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///") + ".lock")
-    return config.output_dir / ".newsdesk-daemon.lock"
+    """One daemon per output folder. A SQLite store keeps the lock beside it (its folder is writable
+    even when the output is not); any number of daemons may share one store, each with its own output."""
+    from newsdesk.store.engine import sqlite_path
+
+    database = sqlite_path(config.database_url)
+    if database is None:
+        return config.output_dir / ".newsdesk-daemon.lock"
+    output = hashlib.sha256(str(config.output_dir).encode("utf-8")).hexdigest()[:12]
+    return database.with_name(f"{database.name}.{output}.lock")
 
 
 def pid_alive(pid: int) -> bool:

@@ -245,7 +245,12 @@ class NearIndex:
     def __len__(self) -> int:
         return self._size
 
+    def __contains__(self, key: int) -> bool:
+        return key in self._lsh
+
     def add(self, key: int, lean: LeanMinHash, published: datetime | None = None) -> None:
+        if key in self._lsh:
+            return  # already indexed (caught up from the database, then added by its writer)
         self._lsh.insert(key, lean, check_duplication=False)
         self._size += 1
         if published is not None:

@@ -1,7 +1,8 @@
 """The one place that knows the order of the stages:
 
-    robots | fetch(page, conditional) | extract | normalize | dedup + store     (refresh_source)
-    store | publish                                                          (publish, after refreshes)
+    robots | fetch(page, conditional) | extract | normalize              (gather_source: in parallel)
+      | store: lookup | decide | apply, one transaction under the write lock  (apply_gathered: in order)
+    store: forced merges | publish                                 (publish_changes, after refreshes)
 
 `newsdesk run` and the daemon both call refresh_source; errors of one source become a recorded
 failure of that source and the others go on.
@@ -21,9 +22,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
+from sqlalchemy.exc import OperationalError
 
 from newsdesk.config import Config, SourceConfig
-from newsdesk.duplicates import DedupPolicy
+from newsdesk.decide import DedupPolicy
 from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract
 from newsdesk.extract.html import SelectorStats
@@ -36,7 +38,7 @@ from newsdesk.politeness import HostLimiter
 from newsdesk.publish import PublishReport, publish
 from newsdesk.robots import RobotsBlocked, RobotsCache
 from newsdesk.schedule import disabled_by_gone
-from newsdesk.store import Store
+from newsdesk.store import Store, store_failure
 
 log = logging.getLogger("newsdesk")
 ACCEPT = {
@@ -222,7 +224,17 @@ def collect(
     return out
 
 
-def refresh_source(
+@dataclass
+class Gathered:
+    """One source's refresh up to the store: what its pages gave and what went wrong."""
+
+    source: SourceConfig
+    got: Collected
+    config_hash: str
+    started: float
+
+
+def gather_source(
     config: Config,
     source: SourceConfig,
     store: Store,
@@ -230,20 +242,13 @@ def refresh_source(
     session: requests.Session,
     now: Callable[[], datetime] = utc_now,
     politeness: Politeness | None = None,
-) -> RefreshReport:
-    """One refresh of one source; never raises for the source's own failures."""
+) -> Gathered:
+    """Fetch, extract and normalize one source (parallel part: reads the store, never writes items)."""
     started = time.monotonic()
     config_hash = source.fingerprint
     addresses = [config.resolve_address(address) for address in source.pages]
     memos = store.page_memos(source.name, addresses, config_hash)
-    got = collect(
-        config,
-        source,
-        session=session,
-        now=now,
-        politeness=politeness,
-        memos=memos,
-    )
+    got = collect(config, source, session=session, now=now, politeness=politeness, memos=memos)
     for url, count in list(got.counts.items()):
         before = memos[url].item_count if url in memos else 0
         if count == 0 and before > 0:
@@ -257,19 +262,42 @@ def refresh_source(
     for old, new in got.moved:
         log.warning("source %r: %s moved permanently to %s; update config.yaml", source.name, old, new)
     _log_item_notes(source, got.items)
-    result = _record(store, source, got, now(), config_hash)
-    messages = tuple(str(error) for error in got.errors)
+    return Gathered(source, got, config_hash, started)
+
+
+def apply_gathered(store: Store, gathered: Gathered, now: datetime) -> RefreshReport:
+    """Store one gathered refresh in one write transaction, and report it."""
+    got = gathered.got
+    try:
+        result = _record(store, gathered.source, got, now, gathered.config_hash)
+    except OperationalError as exc:  # locked past the busy timeout, connection lost: retried next time
+        got.errors.append(SourceError(gathered.source.name, None, f"not stored: {store_failure(exc)}"))
+        result = StoreResult()
     report = RefreshReport(
-        source=source.name,
+        source=gathered.source.name,
         pages=len(got.counts),
         result=result,
-        errors=messages,
-        duration=time.monotonic() - started,
+        errors=tuple(str(error) for error in got.errors),
+        duration=time.monotonic() - gathered.started,
         not_modified=len(got.not_modified),
         moved=tuple(got.moved),
     )
     log_refresh(report)
     return report
+
+
+def refresh_source(
+    config: Config,
+    source: SourceConfig,
+    store: Store,
+    *,
+    session: requests.Session,
+    now: Callable[[], datetime] = utc_now,
+    politeness: Politeness | None = None,
+) -> RefreshReport:
+    """One refresh of one source; never raises for the source's own failures."""
+    gathered = gather_source(config, source, store, session=session, now=now, politeness=politeness)
+    return apply_gathered(store, gathered, now())
 
 
 def _record(
@@ -350,6 +378,17 @@ def log_refresh(report: RefreshReport) -> None:
     )
 
 
+def publish_changes(
+    config: Config, store: Store, categories: Iterable[str] | None = None, *, now: datetime
+) -> PublishReport:
+    """The config's forced merges and splits (the only writes), then the files from the store."""
+    started = time.monotonic()
+    store.apply_merge_overrides(now)
+    report = publish(config, store, categories)
+    record_publish(store, report, time.monotonic() - started)
+    return report
+
+
 def record_publish(store: Store, report: PublishReport, duration: float) -> None:
     """Remember the last publish for /metrics, and log it."""
     store.set_meta("last_publish_duration", f"{duration:.6f}")
@@ -414,7 +453,10 @@ def refresh_all(
     now: Callable[[], datetime] = utc_now,
     sources: Iterable[SourceConfig] | None = None,
 ) -> list[RefreshReport]:
-    """One refresh of every enabled source (or of `sources`), concurrently and politely; no publish."""
+    """One refresh of every enabled source (or of `sources`), concurrently and politely; no publish.
+
+    The result equals a serial run over the sources in the config's order, for any number of workers.
+    """
     reports: list[RefreshReport] = []
     sessions = Sessions(config)
     politeness = Politeness.for_config(config, store=store, now=now)
@@ -431,13 +473,15 @@ def refresh_all(
             else:
                 due.append(source)
 
-        def one(source: SourceConfig) -> RefreshReport:
-            return refresh_source(
+        def gather(source: SourceConfig) -> Gathered:
+            return gather_source(
                 config, source, store, session=sessions.get(), now=now, politeness=politeness
             )
 
+        # Sources are fetched and parsed in parallel, and stored in the config's order as each is ready:
+        # the stories, merges and links are those of a serial run whatever finishes first.
         with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
-            reports.extend(pool.map(one, due))
+            reports.extend(apply_gathered(store, gathered, now()) for gathered in pool.map(gather, due))
     finally:
         sessions.close()
     return reports
@@ -449,9 +493,7 @@ def run(config: Config, *, now: Callable[[], datetime] = utc_now) -> RunReport:
     store = open_store(config, now())
     try:
         report.refreshes.extend(refresh_all(config, store, now=now))
-        started = time.monotonic()
-        report.publish = publish(config, store, now=now())
-        record_publish(store, report.publish, time.monotonic() - started)
+        report.publish = publish_changes(config, store, now=now())
     finally:
         store.close()
     return report

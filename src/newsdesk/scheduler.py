@@ -29,11 +29,10 @@ from newsdesk.pipeline import (
     Sessions,
     blocked_reason,
     open_store,
-    record_publish,
+    publish_changes,
     refresh_source,
     utc_now,
 )
-from newsdesk.publish import publish
 from newsdesk.schedule import next_due
 
 log = logging.getLogger("newsdesk.daemon")
@@ -89,8 +88,7 @@ class Daemon:
             timezone=UTC,
         )
         # Heal a deleted or hand-edited output folder before anything else (writes only what differs).
-        started = time.monotonic()
-        record_publish(self.store, publish(self.config, self.store), time.monotonic() - started)
+        publish_changes(self.config, self.store, now=self.now())
         states = self.store.source_states()
         for index, source in enumerate(s for s in self.config.sources if s.enabled):
             first = self._first_run(source, states.get(source.name), index)
@@ -219,13 +217,10 @@ class Daemon:
                 self._publish_scheduled = False
             if not categories:
                 return
-            started = time.monotonic()
             try:
-                report = publish(self.config, self.store, categories)
+                publish_changes(self.config, self.store, categories, now=self.now())
             except Exception:
                 log.exception("publish failed")
-                return
-            record_publish(self.store, report, time.monotonic() - started)
 
 
 def _describe(source: SourceConfig) -> str:

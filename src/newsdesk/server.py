@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 from newsdesk.config import Config
 from newsdesk.models import SourceState
 from newsdesk.status import source_rows
-from newsdesk.store import Store
+from newsdesk.store import Store, store_exists
 
 CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
@@ -163,9 +163,7 @@ class FeedServer:
 
     def _open_store(self) -> Store | None:
         url = self.config.database_url
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-            return None
-        return Store(url, site_host="localhost")
+        return Store(url, site_host="localhost") if store_exists(url) else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)

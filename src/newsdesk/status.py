@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from newsdesk.config import Config
 from newsdesk.models import SourceState
 from newsdesk.schedule import next_due, state_label
-from newsdesk.store import Store
+from newsdesk.store import Store, store_exists
 
 COLUMNS = (
     ("name", "SOURCE"),
@@ -27,7 +26,7 @@ COLUMNS = (
 def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
     states: dict[str, SourceState] = {}
     url = config.database_url
-    if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+    if store_exists(url):
         store = Store(url, site_host="localhost")  # no create(): reading must not write
         try:
             states = store.source_states(item_counts=True)

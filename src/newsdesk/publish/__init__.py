@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -78,15 +78,12 @@ def published_categories(config: Config, store: Store) -> set[str]:
     return {parent for category in seen for parent in ancestors(category)}
 
 
-def publish(
-    config: Config, store: Store, categories: Iterable[str] | None = None, *, now: datetime | None = None
-) -> PublishReport:
+def publish(config: Config, store: Store, categories: Iterable[str] | None = None) -> PublishReport:
     """Write the feeds of `categories` (with their parents and `all`); default: every feed.
 
-    The site-wide files (feeds.opml, index.html, embed.js, feed.xsl) are rewritten every time,
-    which costs nothing when their bytes did not change.
+    Reads the store, never writes it. The site-wide files (feeds.opml, index.html, embed.js,
+    feed.xsl) are rewritten every time, which costs nothing when their bytes did not change.
     """
-    store.apply_merge_overrides(now or datetime.now(UTC).replace(microsecond=0))
     every = published_categories(config, store)
     titles = category_titles(config, every)
     wanted = every

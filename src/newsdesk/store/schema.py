@@ -1,11 +1,14 @@
-"""The database schema (SQLAlchemy Core), and its upgrade from older newsdesk versions."""
+"""The database schema (SQLAlchemy Core) as the current release writes it.
+
+A new store is created from these tables; an older one is brought here by the migrations
+(`store/migrations/versions/`), which keep their own frozen copy of what they change.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -79,7 +82,7 @@ alternates_table = sa.Table(
 item_keys_table = sa.Table(
     "item_keys",
     metadata,
-    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),  # a URL key has no length limit
     sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False, index=True),
 )
 
@@ -87,7 +90,7 @@ item_categories_table = sa.Table(
     "item_categories",
     metadata,
     sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("category", sa.String(200), primary_key=True, index=True),
+    sa.Column("category", sa.Text, primary_key=True, index=True),
     sa.Column("position", sa.Integer, nullable=False, default=0),
     # The item's `published`, repeated here so a category's newest items come off one index in order:
     # publishing reads as many rows as it publishes, whatever the size of the history.
@@ -138,32 +141,3 @@ meta_table = sa.Table(
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
-
-
-def upgrade_schema(conn: Connection) -> None:
-    """Bring a store made by an older newsdesk up to date: new columns are nullable or defaulted."""
-    inspector = sa.inspect(conn)
-    added: set[str] = set()
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=conn.dialect)
-                default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""  # type: ignore[attr-defined]
-                null = " NOT NULL" if not column.nullable and default else ""
-                conn.exec_driver_sql(
-                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{null}{default}'
-                )
-                added.add(f"{table.name}.{column.name}")
-        for index in table.indexes:
-            index.create(conn, checkfirst=True)
-    if "item_categories.published" in added:  # a store from before it: copy each item's date, once
-        conn.execute(
-            item_categories_table.update()
-            .where(item_categories_table.c.published.is_(None))
-            .values(
-                published=sa.select(items_table.c.published)
-                .where(items_table.c.id == item_categories_table.c.item_id)
-                .scalar_subquery()
-            )
-        )

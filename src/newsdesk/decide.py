@@ -1,0 +1,168 @@
+"""What to do with one incoming item, given what the store holds: pure, no I/O, no clock.
+
+    store.lookup (rows the item's keys point at, near-duplicate candidates)
+      | decide (this module: an intent)
+      | store.apply (one transaction, under the store's write lock)
+
+Same rows, same item, same `now`: same intent. That is what makes the store's result independent of
+how many threads or processes write it: each write sees every earlier one, and decides alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsdesk.dedup import Change, merge
+from newsdesk.models import Item, StoredItem
+from newsdesk.neardup import Features, Settings, Verdict, judge, translation
+from newsdesk.normalize.urls import canonical_url
+
+
+@dataclass(frozen=True)
+class DedupPolicy:
+    """The config's dedup section, as decisions need it."""
+
+    enabled: bool = True
+    settings: Settings = field(default_factory=Settings)
+    never_merge: frozenset[frozenset[str]] = frozenset()
+    always_merge: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_pairs(
+        cls,
+        *,
+        enabled: bool,
+        settings: Settings,
+        never_merge: Iterable[Iterable[str]],
+        always_merge: Iterable[Iterable[str]],
+    ) -> DedupPolicy:
+        def canonical_pair(pair: Iterable[str]) -> tuple[str, str]:
+            first, second = (canonical_url(link) or link for link in pair)
+            return first, second
+
+        return cls(
+            enabled=enabled,
+            settings=settings,
+            never_merge=frozenset(frozenset(canonical_pair(pair)) for pair in never_merge),
+            always_merge=tuple(canonical_pair(pair) for pair in always_merge),
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stored, published story that an incoming item might repeat or translate."""
+
+    row_id: int
+    url: str | None
+    title: str
+    summary_text: str
+    language: str
+    published: datetime
+    date_from_source: bool
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the store holds that matters for one item, read under the write lock."""
+
+    stored: StoredItem | None = None  # the row the item's identity keys point at
+    candidates: tuple[Candidate, ...] = ()  # near-duplicate candidates, oldest first (new items only)
+    other_languages: tuple[Candidate, ...] = ()  # dated stories of another language within a day
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Nothing to write: the item says nothing the store does not hold."""
+
+    change: Change = Change.UNCHANGED
+
+
+@dataclass(frozen=True)
+class Insert:
+    """A new story; `translations` are the stored stories it is the same news as, in another language."""
+
+    record: StoredItem
+    translations: tuple[tuple[int, Verdict], ...] = ()
+
+
+@dataclass(frozen=True)
+class Update:
+    """The stored row takes the merged record (new text, keys, sources or categories)."""
+
+    record: StoredItem
+    change: Change
+    touched: frozenset[str]
+
+
+@dataclass(frozen=True)
+class FoldInto:
+    """The item is a sighting of story `story_id`: its own row is written unpublished (`sighting`,
+    None when unchanged), a new merge is recorded with `verdict`, and the story takes what is richer."""
+
+    story_id: int
+    sighting: StoredItem | None
+    verdict: Verdict | None = None
+
+
+Intent = Keep | Insert | Update | FoldInto
+
+
+def features_of(title: str, summary: str, language: str, published: datetime | None) -> Features:
+    return Features.of(title, summary, language, published.date() if published else None)
+
+
+def decide(item: Item, facts: Facts, *, now: datetime, site_host: str, policy: DedupPolicy) -> Intent:
+    """Exact identity first (the keys' row); a new story is then checked against near-duplicates."""
+    stored = facts.stored
+    outcome = merge(stored, item, now=now, site_host=site_host)
+    if stored is not None:
+        changed = outcome.record != stored
+        if stored.duplicate_of is not None:
+            return FoldInto(stored.duplicate_of, outcome.record if changed else None)
+        if not changed:
+            return Keep(outcome.change)
+        return Update(outcome.record, outcome.change, outcome.touched_categories)
+    if not policy.enabled:
+        return Insert(outcome.record)
+    best = best_match(item, facts.candidates, policy)
+    if best is not None:
+        return FoldInto(best[0], outcome.record, best[1])
+    return Insert(outcome.record, translations_of(item, facts.other_languages))
+
+
+def best_match(
+    item: Item, candidates: Sequence[Candidate], policy: DedupPolicy
+) -> tuple[int, Verdict] | None:
+    """The candidate this item repeats, by the highest score; a tie goes to the oldest story."""
+    mine = features_of(item.title, item.summary_text, item.language, item.published)
+    best: tuple[int, Verdict] | None = None
+    for candidate in sorted(candidates, key=lambda c: c.row_id):
+        if frozenset({item.url, candidate.url}) in policy.never_merge:
+            continue
+        theirs = features_of(
+            candidate.title,
+            candidate.summary_text,
+            candidate.language,
+            candidate.published if candidate.date_from_source else None,
+        )
+        verdict = judge(mine, theirs, policy.settings)
+        if verdict.duplicate and (best is None or verdict.score > best[1].score):
+            best = (candidate.row_id, verdict)
+    return best
+
+
+def translations_of(item: Item, others: Sequence[Candidate]) -> tuple[tuple[int, Verdict], ...]:
+    """Dated stories in another language that name the same names and numbers, the same day."""
+    if item.published is None:
+        return ()
+    mine = features_of(item.title, item.summary_text, item.language, item.published)
+    found = []
+    for other in sorted(others, key=lambda c: c.row_id):
+        verdict = translation(
+            mine, features_of(other.title, other.summary_text, other.language, other.published)
+        )
+        if verdict.duplicate:
+            found.append((other.row_id, verdict))
+    return tuple(found)

@@ -1,0 +1,321 @@
+"""The store: SQLite (WAL) by default, PostgreSQL by URL; safe for any number of writers.
+
+A refresh is one write transaction under the store's write lock (`engine.WriteLock`): the near-duplicate
+index catches up with what other processes committed, then each item goes
+
+    lookup (rows its keys point at, candidates) | decide.decide (pure) | apply (rows written)
+
+and the items, keys, merges, page memory and the source's state change together or not at all.
+Reads (publishing, status, page memory) take no lock and see the last commit.
+
+Modules: `engine` (URL -> engine, write lock), `schema` and `migrate` (+ `migrations/`), `items`,
+`sources`, `near` (near-duplicate queries).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsdesk.decide import DedupPolicy, Facts, FoldInto, Insert, Intent, Keep, Update, decide
+from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
+from newsdesk.errors import StoreError
+from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
+from newsdesk.neardup import has_enough_text, signature
+from newsdesk.store import items as rows
+from newsdesk.store import sources
+from newsdesk.store.engine import (
+    WriteLock,
+    database_engine,
+    sqlite_path,
+    store_exists,
+    store_failure,
+)
+from newsdesk.store.items import KnownItems
+from newsdesk.store.migrate import prepare_schema
+from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
+from newsdesk.store.schema import item_categories_table, items_table, merges_table
+
+__all__ = ["Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
+
+
+class Store:
+    """All database access; every other module sees plain dataclasses."""
+
+    def __init__(self, url: str, *, site_host: str, dedup: DedupPolicy | None = None) -> None:
+        self.site_host = site_host
+        self.dedup = dedup or DedupPolicy()
+        self.near = NearDuplicates(self.dedup)
+        self.engine = database_engine(url)
+        self.lock = WriteLock(self.engine)
+
+    def create(self, now: datetime) -> None:
+        """Create or upgrade the schema (once, whoever starts first); record when the store was born."""
+        prepare_schema(self.lock)
+        if self.meta("created") is None:
+            with self.lock.transaction() as conn:
+                if sources.meta(conn, "created") is None:
+                    sources.set_meta(conn, "created", now.isoformat())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- refreshes ---------------------------------------------------------------------------
+
+    def record_refresh(
+        self,
+        source: str,
+        items: Sequence[Item],
+        *,
+        page_counts: dict[str, int],
+        now: datetime,
+        error: str | None = None,
+        error_kind: str | None = None,
+        page_memos: dict[str, PageMemo] | None = None,
+        config_hash: str | None = None,
+    ) -> StoreResult:
+        """Store one refresh's items and bookkeeping in a single write transaction."""
+        counts: Counter[Change] = Counter()
+        touched: set[str] = set()
+        try:
+            with self.lock.transaction() as conn:
+                batch = [(item, identity_keys(item)) for item in collapse(items)]
+                known = rows.lookup(conn, {key for _, keys in batch for key in keys})
+                for item, keys in batch:
+                    change, categories = self._store_item(conn, item, keys, now, known)
+                    counts[change] += 1
+                    touched |= categories
+                for url, count in page_counts.items():
+                    memo = (page_memos or {}).get(url, PageMemo())
+                    sources.save_page(conn, url, source, count, now, memo, config_hash)
+                sources.save_attempt(conn, source, now, error, error_kind)
+        except Exception:
+            self.near.forget()  # the index may hold rows the rollback removed
+            raise
+        return StoreResult(
+            counts[Change.NEW], counts[Change.UPDATED], counts[Change.UNCHANGED], frozenset(touched)
+        )
+
+    def _store_item(
+        self, conn: Connection, item: Item, keys: Sequence[str], now: datetime, known: KnownItems
+    ) -> tuple[Change, frozenset[str]]:
+        """Look up, decide, apply: one item, inside the refresh's transaction."""
+        stored = (known if known.trusted(keys) else rows.lookup(conn, keys)).find(keys)
+        lean = None
+        facts = Facts(stored)
+        if stored is None and self.dedup.enabled:
+            if has_enough_text(item.title, item.summary_text):  # "C12", "News": exact identity only
+                lean = signature(item.title, item.summary_text)
+            # Other languages first: its query is the first to bind the item's date, and the store's
+            # date type refuses a naive one there, before anything is compared in memory.
+            other_languages = self.near.other_languages(conn, item)
+            facts = Facts(
+                None,
+                candidates=self.near.candidates(conn, lean, item.published or now, now) if lean else (),
+                other_languages=other_languages,
+            )
+        intent = decide(item, facts, now=now, site_host=self.site_host, policy=self.dedup)
+        return self._apply(conn, item, intent, known, now, lean)
+
+    def _apply(
+        self, conn: Connection, item: Item, intent: Intent, known: KnownItems, now: datetime, lean: Any
+    ) -> tuple[Change, frozenset[str]]:
+        if isinstance(intent, Keep):
+            return intent.change, frozenset()
+        if isinstance(intent, Update):
+            rows.save(conn, intent.record, known)
+            return intent.change, intent.touched
+        if isinstance(intent, Insert):
+            row_id = rows.save(conn, intent.record, known)
+            if lean is not None:
+                self.near.save_signature(conn, row_id, lean)
+                self.near.add(conn, row_id, lean, item.published or now, now)
+            link_translations(conn, row_id, intent.translations)
+            return Change.NEW, frozenset(intent.record.categories)
+        return self._fold(conn, item, intent, known, now, lean)
+
+    def _fold(
+        self, conn: Connection, item: Item, intent: FoldInto, known: KnownItems, now: datetime, lean: Any
+    ) -> tuple[Change, frozenset[str]]:
+        """Write the sighting's own row (unpublished), then give the story what is richer."""
+        if intent.sighting is not None:
+            row_id = rows.save(conn, intent.sighting, known)
+            if lean is not None:
+                self.near.save_signature(conn, row_id, lean)
+            if intent.verdict is not None:
+                record_merge(conn, intent.story_id, row_id, intent.verdict, now)
+        story = rows.load_one(conn, intent.story_id)
+        folded = merge(story, item, now=now, site_host=self.site_host)
+        if folded.record != story:
+            rows.save(conn, replace(folded.record, keys=story.keys), known)
+        return folded.change, folded.touched_categories
+
+    def record_failure(
+        self,
+        source: str,
+        *,
+        now: datetime,
+        error: str,
+        error_kind: str = "fetch",
+        retry_after: datetime | None = None,
+        disabled_config: str | None = None,
+    ) -> None:
+        with self.lock.transaction() as conn:
+            sources.save_attempt(conn, source, now, error, error_kind, retry_after, disabled_config)
+
+    def page_memos(self, source: str, urls: Iterable[str], config_hash: str) -> dict[str, PageMemo]:
+        """What this source remembers of its pages; validators and digest only from this same config."""
+        with self.engine.connect() as conn:
+            return sources.page_memos(conn, source, urls, config_hash)
+
+    def robots(self, origin: str, now: datetime) -> tuple[bool, str | None]:
+        """(found fresh, body) for a cached robots.txt; body None means 'allow everything'."""
+        with self.engine.connect() as conn:
+            cached = sources.robots(conn, origin)
+        if cached is None or cached[1] <= now:
+            return False, None
+        return True, cached[0]
+
+    def save_robots(self, origin: str, body: str | None, expires: datetime) -> None:
+        with self.lock.transaction() as conn:
+            sources.save_robots(conn, origin, body, expires)
+
+    def remap_categories(self, mapping: dict[str, str]) -> int:
+        """Move items from categories invented for a label to the category that now owns the label."""
+        if not mapping:
+            return 0
+        moved = 0
+        with self.lock.transaction() as conn:
+            for old, new in sorted(mapping.items()):
+                ids = list(
+                    conn.execute(
+                        sa.select(item_categories_table.c.item_id).where(
+                            item_categories_table.c.category == old
+                        )
+                    ).scalars()
+                )
+                query = sa.select(items_table).where(items_table.c.id.in_(ids)).order_by(items_table.c.id)
+                for record in rows.load(conn, query):
+                    categories = tuple(dict.fromkeys(new if c == old else c for c in record.categories))
+                    changed = replace(record, categories=categories)
+                    rows.save(conn, replace(changed, content_hash=content_hash(changed)))
+                    moved += 1
+        return moved
+
+    def apply_merge_overrides(self, now: datetime) -> bool:
+        """The config's forced splits and merges; the next publish shows the result."""
+        if not (self.dedup.never_merge or self.dedup.always_merge):
+            return False
+        with self.lock.transaction() as conn:
+            return apply_overrides(conn, self.dedup, self.near, now)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock.transaction() as conn:
+            sources.set_meta(conn, key, value)
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return sources.meta(conn, key)
+
+    def created(self) -> datetime:
+        value = self.meta("created")
+        if value is None:
+            raise StoreError("the store has not been created yet (run `newsdesk run` once)")
+        return datetime.fromisoformat(value)
+
+    def latest_items(self, category: str | None, limit: int) -> list[StoredItem]:
+        """Newest first; a category includes its sub-categories; None means every item."""
+        with self.engine.connect() as conn:
+            return rows.latest(conn, category, limit)
+
+    def categories_in_use(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return rows.categories_in_use(conn)
+
+    def item_count(self, source: str | None = None) -> int:
+        if source is not None:
+            return self.items_per_source()[source]
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(items_table)).scalar_one())
+
+    def item_count_in_category(self, category: str) -> int:
+        query = sa.select(sa.func.count()).where(item_categories_table.c.category == category)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def merge_groups(self) -> list[dict[str, Any]]:
+        """Merged stories, newest merge first: the kept entry and what was folded into it, and why."""
+        kept = items_table.alias("kept")
+        merged = items_table.alias("merged")
+        query = (
+            sa.select(
+                merges_table.c.at,
+                merges_table.c.score,
+                merges_table.c.rule,
+                kept.c.id.label("kept_id"),
+                kept.c.entry_id.label("kept_entry"),
+                kept.c.title.label("kept_title"),
+                kept.c.url.label("kept_url"),
+                merged.c.title.label("merged_title"),
+                merged.c.url.label("merged_url"),
+                merged.c.sources.label("merged_sources"),
+            )
+            .join(kept, kept.c.id == merges_table.c.kept_id)
+            .join(merged, merged.c.id == merges_table.c.merged_id)
+            .order_by(merges_table.c.at.desc(), merges_table.c.id.desc())
+        )
+        groups: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                group = groups.setdefault(
+                    row.kept_id,
+                    {
+                        "id": row.kept_entry,
+                        "title": row.kept_title,
+                        "url": row.kept_url,
+                        "last_merge": row.at.isoformat(),
+                        "merged": [],
+                    },
+                )
+                group["merged"].append(
+                    {
+                        "title": row.merged_title,
+                        "url": row.merged_url,
+                        "sources": json.loads(row.merged_sources),
+                        "score": row.score,
+                        "rule": row.rule,
+                        "at": row.at.isoformat(),
+                    }
+                )
+        return list(groups.values())
+
+    def source_state(self, name: str) -> SourceState:
+        return self.source_states().get(name) or SourceState(name=name)
+
+    def source_states(self, *, item_counts: bool = False) -> dict[str, SourceState]:
+        """Every source's fetch bookkeeping; `item_counts` adds a pass over the items (status, metrics)."""
+        with self.engine.connect() as conn:
+            states = sources.source_states(conn)
+        if not item_counts:
+            return states
+        counts = self.items_per_source()
+        return {name: replace(state, items=counts.get(name, 0)) for name, state in states.items()}
+
+    def items_per_source(self) -> Counter[str]:
+        """Items per source, grouped by the database: few distinct source lists, whatever the items."""
+        counts: Counter[str] = Counter()
+        query = sa.select(items_table.c.sources, sa.func.count()).group_by(items_table.c.sources)
+        with self.engine.connect() as conn:
+            for names, count in conn.execute(query):
+                for name in json.loads(names):
+                    counts[name] += count
+        return counts

@@ -1,0 +1,66 @@
+"""Schema creation and upgrade, run once under the store's write lock however many processes start.
+
+A new store is created from `schema.metadata` and stamped at the head revision; an existing one is
+upgraded by Alembic (SQLAlchemy's migration tool) through `migrations/versions/`. A store already at
+the head costs one small query and never imports Alembic.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from newsdesk.errors import StoreError
+from newsdesk.store.engine import WriteLock
+from newsdesk.store.schema import metadata
+
+HEAD = "0002"  # the newest file in migrations/versions (a test checks they agree)
+VERSION_TABLE = "alembic_version"
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The store's schema revision; None for an empty database or a store from before migrations."""
+    if not sa.inspect(conn).has_table(VERSION_TABLE):
+        return None
+    return conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()  # noqa: S608
+
+
+def is_current(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return current_revision(conn) == HEAD
+
+
+def prepare_schema(lock: WriteLock) -> None:
+    """Create or upgrade the schema; two processes starting together do it once, in turn."""
+    if is_current(lock.engine):
+        return
+    with lock.transaction() as conn:
+        revision = current_revision(conn)
+        if revision == HEAD:
+            return  # another process did it while this one waited for the lock
+        if revision is None and not sa.inspect(conn).has_table("items"):
+            metadata.create_all(conn)
+            _alembic(conn, "stamp")
+            return
+        if revision is not None and revision > HEAD:
+            raise StoreError(
+                f"the store's schema is revision {revision}, newer than this newsdesk knows ({HEAD}): "
+                "upgrade newsdesk"
+            )
+        _alembic(conn, "upgrade")
+
+
+def _alembic(conn: Connection, action: str) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are not for maintainers
+    config = AlembicConfig()
+    config.set_main_option("script_location", "newsdesk.store:migrations")
+    config.attributes["connection"] = conn
+    if action == "stamp":
+        command.stamp(config, "head")
+    else:
+        command.upgrade(config, "head")

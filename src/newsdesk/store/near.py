@@ -1,0 +1,266 @@
+"""Near-duplicate queries: the LSH index of recent stories, candidates, merges, translation links, and
+the config's forced splits and merges. Every function runs inside the store's write transaction.
+
+The index lives in memory, per process. Other processes write the same store, so at the start of each
+write transaction the index catches up with every story committed since its last look (an id
+watermark: ids are handed out under the write lock, so they are committed in order).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from datasketch import LeanMinHash
+from sqlalchemy.engine import Connection
+
+from newsdesk.decide import Candidate, DedupPolicy
+from newsdesk.models import Item
+from newsdesk.neardup import (
+    MAX_CANDIDATES,
+    NearIndex,
+    Verdict,
+    has_enough_text,
+    signature,
+    signature_bytes,
+    signature_from_bytes,
+)
+from newsdesk.store.schema import alternates_table, items_table, merges_table, not_merged
+
+# News pages list stories up to a few weeks old: the index holds the dedup window plus this many days,
+# so that a story first seen late is still compared in memory; only older ones go to the database.
+RECENT_EXTRA_DAYS = 30
+CANDIDATE_COLUMNS = (
+    items_table.c.id,
+    items_table.c.url,
+    items_table.c.title,
+    items_table.c.summary_text,
+    items_table.c.language,
+    items_table.c.published,
+    items_table.c.date_from_source,
+)
+
+
+class NearDuplicates:
+    """The LSH index of the recent published (non-duplicate) stories, built from stored signatures.
+
+    Recent means dated within the dedup window (plus RECENT_EXTRA_DAYS) of the newest refresh: dated
+    stories further apart are never one story, so older ones need not be in memory. A story dated
+    before that horizon (a feed's archive read late) is compared with the stored stories of its dates.
+    """
+
+    def __init__(self, policy: DedupPolicy) -> None:
+        self.policy = policy
+        self._index: NearIndex | None = None
+        self._horizon = datetime.min.replace(tzinfo=UTC)
+        self._watermark = 0  # the highest item id the index has looked at
+        self._lock = threading.Lock()
+
+    def horizon(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.policy.settings.window_days + RECENT_EXTRA_DAYS)
+
+    def index(self, conn: Connection, now: datetime) -> NearIndex:
+        """The index, caught up with every story committed so far (by any process)."""
+        horizon = self.horizon(now)
+        with self._lock:
+            if self._index is None:
+                self._index, self._watermark = NearIndex(self.policy.settings), 0
+                self._horizon = horizon
+            elif horizon - self._horizon > timedelta(days=1):
+                self._index.prune(horizon)
+                self._horizon = horizon
+            self._catch_up(conn, self._index)
+            return self._index
+
+    def _catch_up(self, conn: Connection, index: NearIndex) -> None:
+        newest = conn.execute(sa.select(sa.func.max(items_table.c.id))).scalar() or 0
+        if newest <= self._watermark:
+            return
+        rows = conn.execute(
+            sa.select(
+                items_table.c.id,
+                items_table.c.signature,
+                items_table.c.title,
+                items_table.c.summary_text,
+                items_table.c.published,
+            ).where(
+                items_table.c.id > self._watermark,
+                items_table.c.id <= newest,
+                items_table.c.published >= self._horizon,
+                not_merged(),
+            )
+        )
+        for row in rows:
+            if row.id in index:
+                continue  # added by this process when it stored the story
+            if row.signature:
+                lean = signature_from_bytes(row.signature)
+            elif has_enough_text(row.title, row.summary_text):
+                # Stored by a newsdesk without near-duplicate detection: sign it now, once.
+                lean = signature(row.title, row.summary_text)
+                self.save_signature(conn, row.id, lean)
+            else:
+                continue
+            index.add(row.id, lean, row.published)
+        self._watermark = newest
+
+    def forget(self) -> None:
+        """Drop the in-memory index (a rolled-back transaction may have added to it)."""
+        with self._lock:
+            self._index = None
+
+    def is_recent(self, moment: datetime) -> bool:
+        return moment >= self._horizon
+
+    def add(self, conn: Connection, row_id: int, lean: LeanMinHash, moment: datetime, now: datetime) -> None:
+        """A new story of this transaction: indexed at once, so the next item of the batch sees it."""
+        index = self.index(conn, now)
+        if self.is_recent(moment):
+            index.add(row_id, lean, moment)
+
+    @staticmethod
+    def save_signature(conn: Connection, row_id: int, lean: LeanMinHash) -> None:
+        conn.execute(
+            items_table.update().where(items_table.c.id == row_id).values(signature=signature_bytes(lean))
+        )
+
+    def candidates(
+        self, conn: Connection, lean: LeanMinHash, moment: datetime, now: datetime
+    ) -> tuple[Candidate, ...]:
+        """Published stories similar enough to be worth judging, oldest first."""
+        index = self.index(conn, now)
+        ids = (
+            index.candidates(lean) if self.is_recent(moment) else self._candidates_around(conn, lean, moment)
+        )
+        if not ids:
+            return ()
+        rows = conn.execute(
+            sa.select(*CANDIDATE_COLUMNS)
+            .where(items_table.c.id.in_(ids), items_table.c.duplicate_of.is_(None))
+            .order_by(items_table.c.id)
+        )
+        return tuple(_candidate(row) for row in rows)
+
+    def _candidates_around(self, conn: Connection, lean: LeanMinHash, moment: datetime) -> list[int]:
+        """Stored stories dated within the window of an old one, as similar as the index would ask."""
+        window = timedelta(days=self.policy.settings.window_days)
+        rows = conn.execute(
+            sa.select(items_table.c.id, items_table.c.signature).where(
+                items_table.c.published.between(moment - window, moment + window),
+                not_merged(),
+                items_table.c.signature.is_not(None),
+            )
+        )
+        ids, signatures = [], []
+        for row in rows:
+            ids.append(row.id)
+            signatures.append(np.frombuffer(row.signature, dtype=np.uint32))
+        if not ids:
+            return []
+        # Estimated Jaccard similarity of every stored signature with this one, in one array operation.
+        similarity = (np.vstack(signatures) == np.asarray(lean.hashvalues, dtype=np.uint32)).mean(axis=1)
+        best = np.argsort(-similarity, kind="stable")[:MAX_CANDIDATES]
+        threshold = self.policy.settings.lsh_threshold
+        return [ids[i] for i in best if similarity[i] >= threshold]
+
+    @staticmethod
+    def other_languages(conn: Connection, item: Item) -> tuple[Candidate, ...]:
+        """Dated, published stories of another language within a day of this one, oldest first."""
+        if item.published is None:
+            return ()
+        day = timedelta(days=1)
+        rows = conn.execute(
+            sa.select(*CANDIDATE_COLUMNS)
+            .where(
+                items_table.c.published.between(item.published - day, item.published + day),
+                items_table.c.language != item.language,
+                not_merged(),
+                items_table.c.date_from_source.is_(True),
+            )
+            .order_by(items_table.c.id)
+        )
+        return tuple(_candidate(row) for row in rows)
+
+
+def _candidate(row: Any) -> Candidate:
+    return Candidate(
+        row_id=row.id,
+        url=row.url,
+        title=row.title,
+        summary_text=row.summary_text,
+        language=row.language,
+        published=row.published,
+        date_from_source=row.date_from_source,
+    )
+
+
+def link_translations(conn: Connection, row_id: int, others: Sequence[tuple[int, Verdict]]) -> None:
+    for other_id, verdict in others:
+        conn.execute(
+            alternates_table.insert(),
+            [
+                {"item_id": row_id, "other_id": other_id, "score": verdict.score},
+                {"item_id": other_id, "other_id": row_id, "score": verdict.score},
+            ],
+        )
+
+
+def record_merge(conn: Connection, kept: int, merged: int, verdict: Verdict, now: datetime) -> None:
+    conn.execute(items_table.update().where(items_table.c.id == merged).values(duplicate_of=kept))
+    conn.execute(merges_table.delete().where(merges_table.c.merged_id == merged))
+    conn.execute(
+        merges_table.insert().values(
+            kept_id=kept, merged_id=merged, score=round(verdict.score, 4), rule=verdict.rule, at=now
+        )
+    )
+
+
+def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates, now: datetime) -> bool:
+    """Forced splits and merges from the config; True when something changed (publish follows)."""
+    changed = False
+    by_url = _rows_by_url(
+        conn,
+        {url for pair in policy.never_merge for url in pair}
+        | {url for pair in policy.always_merge for url in pair},
+    )
+    for pair in sorted(policy.never_merge, key=sorted):
+        ids = [by_url[url] for url in sorted(pair) if url in by_url]
+        if len(ids) != 2:
+            continue
+        for first, second in (ids, ids[::-1]):
+            done = conn.execute(
+                items_table.update()
+                .where(items_table.c.id == first, items_table.c.duplicate_of == second)
+                .values(duplicate_of=None)
+            ).rowcount
+            if done:
+                conn.execute(merges_table.delete().where(merges_table.c.merged_id == first))
+                near.forget()
+                changed = True
+    for first_url, second_url in policy.always_merge:
+        if first_url not in by_url or second_url not in by_url:
+            continue
+        kept, merged = sorted((by_url[first_url], by_url[second_url]))
+        current = conn.execute(
+            sa.select(items_table.c.duplicate_of).where(items_table.c.id == merged)
+        ).scalar()
+        if current != kept and kept != merged:
+            record_merge(conn, kept, merged, Verdict(True, 1.0, "forced by dedup.always_merge"), now)
+            near.forget()
+            changed = True
+    return changed
+
+
+def _rows_by_url(conn: Connection, urls: set[str]) -> dict[str, int]:
+    if not urls:
+        return {}
+    rows = conn.execute(
+        sa.select(items_table.c.url, items_table.c.id)
+        .where(items_table.c.url.in_(urls))
+        .order_by(items_table.c.id)
+    )
+    return {row.url: row.id for row in rows}
