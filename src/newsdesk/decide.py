@@ -89,11 +89,14 @@ class Insert:
 
 @dataclass(frozen=True)
 class Update:
-    """The stored row takes the merged record (new text, keys, sources or categories)."""
+    """The stored row takes the merged record (new text, keys, sources or categories). When its text
+    changed (`relink`), its translation links are judged again on the new text, so that which links
+    exist depends on the stories' texts, not on the order in which their versions arrived."""
 
     record: StoredItem
     change: Change
     touched: frozenset[str]
+    relink: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,13 +126,31 @@ def decide(item: Item, facts: Facts, *, now: datetime, site_host: str, policy: D
             return FoldInto(stored.duplicate_of, outcome.record if changed else None)
         if not changed:
             return Keep(outcome.change)
-        return Update(outcome.record, outcome.change, outcome.touched_categories)
+        relink = policy.enabled and text_changed(stored, outcome.record)
+        return Update(outcome.record, outcome.change, outcome.touched_categories, relink)
     if not policy.enabled:
         return Insert(outcome.record)
     best = best_match(item, facts.candidates, policy)
     if best is not None:
         return FoldInto(best[0], outcome.record, best[1])
-    return Insert(outcome.record, translations_of(item, facts.other_languages))
+    return Insert(outcome.record, translations_of(outcome.record, facts.other_languages))
+
+
+def text_changed(before: StoredItem, after: StoredItem) -> bool:
+    """What translation links are judged on: title, summary, language and the source's date."""
+    return (
+        before.title,
+        before.summary_text,
+        before.language,
+        before.published,
+        before.date_from_source,
+    ) != (
+        after.title,
+        after.summary_text,
+        after.language,
+        after.published,
+        after.date_from_source,
+    )
 
 
 def best_match(
@@ -153,13 +174,15 @@ def best_match(
     return best
 
 
-def translations_of(item: Item, others: Sequence[Candidate]) -> tuple[tuple[int, Verdict], ...]:
+def translations_of(story: StoredItem, others: Sequence[Candidate]) -> tuple[tuple[int, Verdict], ...]:
     """Dated stories in another language that name the same names and numbers, the same day."""
-    if item.published is None:
+    if not story.date_from_source:
         return ()
-    mine = features_of(item.title, item.summary_text, item.language, item.published)
+    mine = features_of(story.title, story.summary_text, story.language, story.published)
     found = []
     for other in sorted(others, key=lambda c: c.row_id):
+        if other.row_id == story.row_id:
+            continue
         verdict = translation(
             mine, features_of(other.title, other.summary_text, other.language, other.published)
         )

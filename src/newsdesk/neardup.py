@@ -181,7 +181,11 @@ def _different_subjects(a: Features, b: Features) -> str | None:
 
 
 def translation(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
-    """The same story in two languages: same day, and the same names and numbers in the text."""
+    """The same story in two languages: same day, and the same names and numbers in the text.
+
+    Measured as containment (how many of the shorter text's names and numbers the other has), like
+    summaries in `judge`: a card cut with "..." and the full article it was cut from stay linked, so
+    the link does not depend on which version arrived first."""
     if a.language == b.language or not (a.published and b.published):
         return Verdict(False, 0.0, "not two dated languages")
     if abs((a.published - b.published).days) > 1:
@@ -189,9 +193,9 @@ def translation(a: Features, b: Features, settings: Settings = Settings()) -> Ve
     rare_a = a.names | {w for w in _all_words(a) if w.isdigit() and len(w) > 1}
     rare_b = b.names | {w for w in _all_words(b) if w.isdigit() and len(w) > 1}
     shared = rare_a & rare_b
-    score = jaccard(frozenset(rare_a), frozenset(rare_b))
-    confident = len(shared) >= 2 and score >= 0.3
-    return Verdict(confident, score, f"{len(shared)} names and numbers shared, jaccard {score:.2f}")
+    score = containment(frozenset(rare_a), frozenset(rare_b))
+    confident = len(shared) >= 2 and score >= 0.5
+    return Verdict(confident, score, f"{len(shared)} names and numbers shared, containment {score:.2f}")
 
 
 def _all_words(features: Features) -> set[str]:

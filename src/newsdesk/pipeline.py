@@ -455,7 +455,8 @@ def refresh_all(
 ) -> list[RefreshReport]:
     """One refresh of every enabled source (or of `sources`), concurrently and politely; no publish.
 
-    The result equals a serial run over the sources in the config's order, for any number of workers.
+    The result equals a serial run over the sources in the order of their names, for any number of
+    workers and any order in the config.
     """
     reports: list[RefreshReport] = []
     sessions = Sessions(config)
@@ -478,8 +479,10 @@ def refresh_all(
                 config, source, store, session=sessions.get(), now=now, politeness=politeness
             )
 
-        # Sources are fetched and parsed in parallel, and stored in the config's order as each is ready:
-        # the stories, merges and links are those of a serial run whatever finishes first.
+        # Sources are fetched and parsed in parallel, and stored one by one in the order of their names
+        # as each is ready: the output is that of a serial run, whatever finishes first and however
+        # the config lists them.
+        due.sort(key=lambda source: source.name)
         with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
             reports.extend(apply_gathered(store, gathered, now()) for gathered in pool.map(gather, due))
     finally:

@@ -38,6 +38,7 @@ from newsdesk.schedule import next_due
 log = logging.getLogger("newsdesk.daemon")
 JITTER = 0.1  # of the interval: sources of one host do not fire together
 PUBLISH_DEBOUNCE = 2.0  # seconds: refreshes finishing close together give one publish
+WATCH_STORE = 5.0  # seconds between looks for changes other processes made to the shared store
 SHUTDOWN_GRACE = 20.0  # seconds given to in-flight refreshes on SIGTERM (the whole stop stays < 30 s)
 
 
@@ -61,6 +62,7 @@ class Daemon:
         self._pending_lock = threading.Lock()
         self._pending: set[str] = set()
         self._publish_scheduled = False
+        self._published_change = 0  # the store's changes up to this id are in the output folder
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -88,6 +90,7 @@ class Daemon:
             timezone=UTC,
         )
         # Heal a deleted or hand-edited output folder before anything else (writes only what differs).
+        self._published_change = self.store.changes_since(0)[0]
         publish_changes(self.config, self.store, now=self.now())
         states = self.store.source_states()
         for index, source in enumerate(s for s in self.config.sources if s.enabled):
@@ -109,8 +112,9 @@ class Daemon:
         self.start()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
-        while not self.stopping.wait(1.0):
-            pass
+        # Meanwhile, other daemons or runs may write the same store: publish what they change too.
+        while not self.stopping.wait(WATCH_STORE):
+            self._watch_store()
         return self.shutdown()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -194,6 +198,17 @@ class Daemon:
         if report.result.categories_touched:
             self.request_publish(report.result.categories_touched)
 
+    def _watch_store(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            newest, _ = self.store.changes_since(self._published_change)
+        except Exception:
+            log.exception("cannot read the store's changes")
+            return
+        if newest > self._published_change:
+            self.request_publish(set())
+
     def request_publish(self, categories: set[str] | frozenset[str]) -> None:
         """Publish the touched categories soon, once, however many refreshes ask meanwhile."""
         with self._pending_lock:
@@ -215,10 +230,14 @@ class Daemon:
             with self._pending_lock:
                 categories, self._pending = self._pending, set()
                 self._publish_scheduled = False
-            if not categories:
-                return
             try:
-                publish_changes(self.config, self.store, categories, now=self.now())
+                # What this daemon's refreshes touched, and what any other writer of the store did.
+                newest, changed = self.store.changes_since(self._published_change)
+                wanted = None if changed is None else categories | changed
+                if wanted is not None and not wanted:
+                    return
+                publish_changes(self.config, self.store, wanted, now=self.now())
+                self._published_change = newest
             except Exception:
                 log.exception("publish failed")
 

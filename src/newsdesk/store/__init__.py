@@ -24,7 +24,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsdesk.decide import DedupPolicy, Facts, FoldInto, Insert, Intent, Keep, Update, decide
+from newsdesk.decide import (
+    DedupPolicy,
+    Facts,
+    FoldInto,
+    Insert,
+    Intent,
+    Keep,
+    Update,
+    decide,
+    text_changed,
+    translations_of,
+)
 from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.errors import StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
@@ -42,6 +53,7 @@ from newsdesk.store.items import KnownItems
 from newsdesk.store.migrate import prepare_schema
 from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
 from newsdesk.store.schema import item_categories_table, items_table, merges_table
+from newsdesk.store.sources import changes_since, record_change
 
 __all__ = ["Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
 
@@ -96,6 +108,8 @@ class Store:
                     memo = (page_memos or {}).get(url, PageMemo())
                     sources.save_page(conn, url, source, count, now, memo, config_hash)
                 sources.save_attempt(conn, source, now, error, error_kind)
+                if touched:
+                    record_change(conn, touched, now)
         except Exception:
             self.near.forget()  # the index may hold rows the rollback removed
             raise
@@ -115,7 +129,7 @@ class Store:
                 lean = signature(item.title, item.summary_text)
             # Other languages first: its query is the first to bind the item's date, and the store's
             # date type refuses a naive one there, before anything is compared in memory.
-            other_languages = self.near.other_languages(conn, item)
+            other_languages = self.near.other_languages(conn, item.language, item.published)
             facts = Facts(
                 None,
                 candidates=self.near.candidates(conn, lean, item.published or now, now) if lean else (),
@@ -131,6 +145,8 @@ class Store:
             return intent.change, frozenset()
         if isinstance(intent, Update):
             rows.save(conn, intent.record, known)
+            if intent.relink:
+                self._relink(conn, intent.record)
             return intent.change, intent.touched
         if isinstance(intent, Insert):
             row_id = rows.save(conn, intent.record, known)
@@ -155,7 +171,16 @@ class Store:
         folded = merge(story, item, now=now, site_host=self.site_host)
         if folded.record != story:
             rows.save(conn, replace(folded.record, keys=story.keys), known)
+            if self.dedup.enabled and text_changed(story, folded.record):
+                self._relink(conn, folded.record)
         return folded.change, folded.touched_categories
+
+    def _relink(self, conn: Connection, story: StoredItem) -> None:
+        """Judge a story's translation links again, on its new text."""
+        assert story.row_id is not None
+        published = story.published if story.date_from_source else None
+        others = self.near.other_languages(conn, story.language, published)
+        link_translations(conn, story.row_id, translations_of(story, others), replace=True)
 
     def record_failure(
         self,
@@ -217,6 +242,12 @@ class Store:
             return apply_overrides(conn, self.dedup, self.near, now)
 
     # --- reading -----------------------------------------------------------------------------
+
+    def changes_since(self, mark: int) -> tuple[int, set[str] | None]:
+        """(newest change id, categories touched after `mark`); None when the changes after `mark`
+        were already pruned, so everything must be published."""
+        with self.engine.connect() as conn:
+            return changes_since(conn, mark)
 
     def set_meta(self, key: str, value: str) -> None:
         with self.lock.transaction() as conn:

@@ -16,7 +16,7 @@ from newsdesk.errors import StoreError
 from newsdesk.store.engine import WriteLock
 from newsdesk.store.schema import metadata
 
-HEAD = "0002"  # the newest file in migrations/versions (a test checks they agree)
+HEAD = "0003"  # the newest file in migrations/versions (a test checks they agree)
 VERSION_TABLE = "alembic_version"
 
 

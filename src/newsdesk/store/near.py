@@ -19,7 +19,6 @@ from datasketch import LeanMinHash
 from sqlalchemy.engine import Connection
 
 from newsdesk.decide import Candidate, DedupPolicy
-from newsdesk.models import Item
 from newsdesk.neardup import (
     MAX_CANDIDATES,
     NearIndex,
@@ -168,16 +167,16 @@ class NearDuplicates:
         return [ids[i] for i in best if similarity[i] >= threshold]
 
     @staticmethod
-    def other_languages(conn: Connection, item: Item) -> tuple[Candidate, ...]:
-        """Dated, published stories of another language within a day of this one, oldest first."""
-        if item.published is None:
+    def other_languages(conn: Connection, language: str, published: datetime | None) -> tuple[Candidate, ...]:
+        """Dated, published stories of another language within a day of `published`, oldest first."""
+        if published is None:
             return ()
         day = timedelta(days=1)
         rows = conn.execute(
             sa.select(*CANDIDATE_COLUMNS)
             .where(
-                items_table.c.published.between(item.published - day, item.published + day),
-                items_table.c.language != item.language,
+                items_table.c.published.between(published - day, published + day),
+                items_table.c.language != language,
                 not_merged(),
                 items_table.c.date_from_source.is_(True),
             )
@@ -198,7 +197,16 @@ def _candidate(row: Any) -> Candidate:
     )
 
 
-def link_translations(conn: Connection, row_id: int, others: Sequence[tuple[int, Verdict]]) -> None:
+def link_translations(
+    conn: Connection, row_id: int, others: Sequence[tuple[int, Verdict]], *, replace: bool = False
+) -> None:
+    """Link a story with its translations, both ways; `replace` drops its links judged before."""
+    if replace:
+        conn.execute(
+            alternates_table.delete().where(
+                sa.or_(alternates_table.c.item_id == row_id, alternates_table.c.other_id == row_id)
+            )
+        )
     for other_id, verdict in others:
         conn.execute(
             alternates_table.insert(),

@@ -135,6 +135,16 @@ robots_table = sa.Table(
     sa.Column("expires", UTCDateTime, nullable=False),
 )
 
+changes_table = sa.Table(
+    # The categories each write touched, in commit order: every daemon sharing the store publishes
+    # what any of them changed (its own output folder stays current), from its own id watermark.
+    "changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("categories", sa.Text, nullable=False),  # JSON list
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+)
+
 meta_table = sa.Table(
     "meta",
     metadata,

@@ -6,15 +6,19 @@ under the store's write lock, so "update, else insert" cannot race another proce
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsdesk.models import PageMemo, SourceState
-from newsdesk.store.schema import meta_table, pages_table, robots_table, sources_table
+from newsdesk.store.schema import changes_table, meta_table, pages_table, robots_table, sources_table
+
+# Changes older than this are pruned: a publisher that far behind publishes everything instead.
+KEEP_CHANGES = timedelta(days=2)
 
 
 def save_attempt(
@@ -119,3 +123,22 @@ def meta(conn: Connection, key: str) -> str | None:
 def set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(meta_table.delete().where(meta_table.c.key == key))
     conn.execute(meta_table.insert().values(key=key, value=value))
+
+
+def record_change(conn: Connection, categories: Iterable[str], now: datetime) -> None:
+    conn.execute(changes_table.insert().values(categories=json.dumps(sorted(categories)), at=now))
+    conn.execute(changes_table.delete().where(changes_table.c.at < now - KEEP_CHANGES))
+
+
+def changes_since(conn: Connection, mark: int) -> tuple[int, set[str] | None]:
+    newest = conn.execute(sa.select(sa.func.max(changes_table.c.id))).scalar() or 0
+    if newest <= mark:
+        return max(newest, mark), set()
+    rows = conn.execute(
+        sa.select(changes_table.c.id, changes_table.c.categories)
+        .where(changes_table.c.id > mark, changes_table.c.id <= newest)
+        .order_by(changes_table.c.id)
+    ).all()
+    if not rows or (mark > 0 and rows[0].id != mark + 1):
+        return newest, None  # some were pruned, or ids were skipped: publish everything
+    return newest, {category for row in rows for category in json.loads(row.categories)}
