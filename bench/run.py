@@ -25,6 +25,7 @@ from extraction import date_rows, extraction_rows
 from history import history_rows
 from refresh import refresh_rows
 from serving import serving_rows
+from writers import writer_rows
 
 
 def scenarios(quick: bool, tmp: Path) -> dict[str, Callable[[], list[Row]]]:
@@ -44,6 +45,7 @@ def scenarios(quick: bool, tmp: Path) -> dict[str, Callable[[], list[Row]]]:
             + insert_rows(1_500 if quick else 100_000)
         ),
         "serving": lambda: serving_rows(1 if quick else 3, 1 if quick else 3, tmp),
+        "writers": lambda: writer_rows(100, 2 if quick else 3),
     }
 
 
@@ -62,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
-    parser.add_argument("--only", help="comma-separated scenarios: extraction,refresh,history,dedup,serving")
+    parser.add_argument(
+        "--only", help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers"
+    )
     args = parser.parse_args(argv)
     rows: list[Row] = []
     started = time.perf_counter()

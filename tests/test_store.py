@@ -90,7 +90,8 @@ def test_a_store_from_before_category_dates_is_upgraded(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:  # as an older newsdesk left it
         conn.execute("DROP INDEX ix_item_categories_newest")
         conn.execute("ALTER TABLE item_categories DROP COLUMN published")
-        conn.execute("DROP TABLE alembic_version")  # it came before schema migrations too
+        conn.execute("DROP TABLE alembic_version")  # it came before schema migrations, and before
+        conn.execute("DROP TABLE changes")  # the table of changes
     upgraded = open_store(tmp_path)
     assert [r.title for r in upgraded.latest_items("company", 2)] == ["Story 7", "Story 5"]
     with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:

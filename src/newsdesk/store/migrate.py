@@ -18,6 +18,13 @@ from newsdesk.store.schema import metadata
 
 HEAD = "0003"  # the newest file in migrations/versions (a test checks they agree)
 VERSION_TABLE = "alembic_version"
+# Alembic's own bookkeeping table, as it creates it.
+version_table = sa.Table(
+    VERSION_TABLE,
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -41,18 +48,21 @@ def prepare_schema(lock: WriteLock) -> None:
         if revision == HEAD:
             return  # another process did it while this one waited for the lock
         if revision is None and not sa.inspect(conn).has_table("items"):
+            # A new store: today's tables, stamped at the head as `alembic stamp` would, in one short
+            # transaction (Alembic is not even imported: a kill leaves no half-made store behind).
             metadata.create_all(conn)
-            _alembic(conn, "stamp")
+            version_table.create(conn)
+            conn.execute(version_table.insert().values(version_num=HEAD))
             return
         if revision is not None and revision > HEAD:
             raise StoreError(
                 f"the store's schema is revision {revision}, newer than this newsdesk knows ({HEAD}): "
                 "upgrade newsdesk"
             )
-        _alembic(conn, "upgrade")
+        _upgrade(conn)
 
 
-def _alembic(conn: Connection, action: str) -> None:
+def _upgrade(conn: Connection) -> None:
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
@@ -60,7 +70,4 @@ def _alembic(conn: Connection, action: str) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", "newsdesk.store:migrations")
     config.attributes["connection"] = conn
-    if action == "stamp":
-        command.stamp(config, "head")
-    else:
-        command.upgrade(config, "head")
+    command.upgrade(config, "head")
