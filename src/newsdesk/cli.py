@@ -121,11 +121,12 @@ def _run(config: Config) -> int:
 def _check(config: Config) -> int:
     from newsdesk.check import unconfigured_categories
 
+    invented = unconfigured_categories(config)  # opens the store: a store problem is reported, not OK
     print(
         f"{config.path.name}: OK ({len(config.sources)} sources, {len(config.categories)} categories, "
         f"output {config.output_dir})"
     )
-    for category, count in unconfigured_categories(config):
+    for category, count in invented:
         print(
             f"note: category {category!r} ({count} items) comes from a label that is not in "
             "categories; add it with a title or make the label an alias"

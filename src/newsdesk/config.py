@@ -241,12 +241,11 @@ class Config(_Strict):
             make_url(value).get_dialect()
         except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
             raise ValueError(f"unusable database URL {value!r}: {exc}") from None
-        from newsdesk.store.engine import StoreError, check_driver
+        from newsdesk.store.engine import missing_driver
 
-        try:
-            check_driver(value)
-        except StoreError as exc:
-            raise ValueError(str(exc)) from None
+        problem = missing_driver(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @property

@@ -162,3 +162,55 @@ def test_preview_json_reports_each_selector_and_unparsed_dates(project: Path) ->
     assert data["unparsed_dates"] == []
     text = newsdesk("preview", "site-en", cwd=project).stdout
     assert "date      'time@datetime': found on 13 cards, empty on 2" in text
+
+
+WITHOUT_PSYCOPG = (
+    "import sys; sys.modules['psycopg'] = None  # as on a machine without the postgres extra\n"
+    "from newsdesk.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+@pytest.mark.parametrize("command", ["check", "run", "status", "daemon"])
+def test_postgresql_without_its_driver_is_one_line_and_exit_2(project: Path, command: str) -> None:
+    config = project / "config.yaml"
+    text = config.read_text(encoding="utf-8").replace(
+        "database: state/newsdesk.db", "database: postgresql://news@db.example.org/news"
+    )
+    config.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PSYCOPG, command, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    problem = "the postgresql driver 'psycopg' is not installed (pip install 'newsdesk[postgres]')"
+    assert result.stderr.splitlines() == [f"config.yaml:10 database: {problem}"]
+    assert result.stdout == ""
+
+
+def test_a_database_that_does_not_answer_is_one_line_and_exit_2(project: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = project / "config.yaml"
+    url = f"postgresql://postgres@127.0.0.1:{port}/news"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("database: state/newsdesk.db", f"database: {url}"),
+        encoding="utf-8",
+    )
+    for command in ("check", "run"):
+        result = subprocess.run(
+            [NEWSDESK, command, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"newsdesk: database {url}: cannot open the store: connection failed")
+        assert "Connection refused" in line and result.stdout == ""

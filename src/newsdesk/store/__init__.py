@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from newsdesk.decide import (
     DedupPolicy,
@@ -45,6 +46,7 @@ from newsdesk.store import sources
 from newsdesk.store.engine import (
     WriteLock,
     database_engine,
+    shown,
     sqlite_path,
     store_exists,
     store_failure,
@@ -65,12 +67,18 @@ class Store:
         self.site_host = site_host
         self.dedup = dedup or DedupPolicy()
         self.near = NearDuplicates(self.dedup)
+        self.url = url
         self.engine = database_engine(url)
         self.lock = WriteLock(self.engine)
 
     def create(self, now: datetime) -> None:
         """Create or upgrade the schema (once, whoever starts first); record when the store was born."""
-        prepare_schema(self.lock)
+        try:
+            prepare_schema(self.lock)
+        except OperationalError as exc:  # server down, wrong credentials, unwritable file
+            raise StoreError(
+                f"database {shown(self.url)}: cannot open the store: {store_failure(exc)}"
+            ) from exc
         if self.meta("created") is None:
             with self.lock.transaction() as conn:
                 if sources.meta(conn, "created") is None:

@@ -28,8 +28,16 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 # PostgreSQL: one advisory lock per schema, so that stores in separate schemas never wait on each other.
 PG_WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('newsdesk:' || current_schema()))"
 DRIVERS = {"postgresql": "psycopg", "sqlite": "pysqlite"}
-INSTALL_HINT = {"postgresql": "pip install 'newsdesk[postgres]'"}
-__all__ = ["StoreError", "WriteLock", "check_driver", "database_engine", "sqlite_path", "store_exists"]
+INSTALL_HINT = {"postgresql+psycopg": "pip install 'newsdesk[postgres]'"}
+__all__ = [
+    "StoreError",
+    "WriteLock",
+    "check_driver",
+    "database_engine",
+    "missing_driver",
+    "sqlite_path",
+    "store_exists",
+]
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -59,18 +67,22 @@ def with_driver(url: str) -> sa.URL:
     return parsed
 
 
-def check_driver(url: str) -> None:
-    """Raise StoreError, one line, when the database's driver is not installed."""
+def missing_driver(url: str) -> str | None:
+    """What to install when the database's driver is missing, as one line; None when it is there."""
     parsed = with_driver(url)
     try:
         parsed.get_dialect().import_dbapi()
-    except (ImportError, NoSuchModuleError, ArgumentError) as exc:
-        backend = parsed.get_backend_name()
-        hint = INSTALL_HINT.get(backend, f"install the {parsed.get_driver_name()} driver")
-        raise StoreError(
-            f"database {shown(url)}: the {backend} driver {parsed.get_driver_name()!r} is not installed "
-            f"({hint}): {exc}"
-        ) from exc
+    except (ImportError, NoSuchModuleError, ArgumentError):
+        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+        hint = INSTALL_HINT.get(f"{backend}+{driver}", f"install the Python package {driver}")
+        return f"the {backend} driver {driver!r} is not installed ({hint})"
+    return None
+
+
+def check_driver(url: str) -> None:
+    problem = missing_driver(url)
+    if problem:
+        raise StoreError(f"database {shown(url)}: {problem}")
 
 
 def store_failure(exc: BaseException) -> str:
