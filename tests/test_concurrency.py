@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,17 +174,26 @@ def stop(daemon: subprocess.Popen[str]) -> tuple[int, str]:
     return finished(daemon, timeout=40)
 
 
+@contextmanager
+def daemon_after_first_refreshes(url: str, config: Path) -> Iterator[list[tuple[int, str]]]:
+    """A daemon on `config`, once every source was refreshed; SIGTERM at the end, its exit appended."""
+    exits: list[tuple[int, str]] = []
+    daemon = newsdesk("daemon", "--config", str(config))
+    try:
+        wait_for(lambda: refreshed(url), what="the daemon's first refreshes")
+        yield exits
+    finally:
+        exits.append(stop(daemon))
+
+
 def test_a_daemon_and_a_run_beside_it(backend: str, site, serial: Stories, tmp_path: Path) -> None:
     base, _ = site
     with database_for(backend, tmp_path / "shared") as url:
         config = example_config(tmp_path / "shared", url, base=base, every="1s")
-        daemon = newsdesk("daemon", "--config", str(config))
-        try:
-            wait_for(lambda: refreshed(url), what="the daemon's first refreshes")
+        with daemon_after_first_refreshes(url, config) as exits:
             runs = [finished(newsdesk("run", "-q", "--config", str(config))) for _ in range(2)]
             wait_for(lambda: refreshed(url, times=4), what="more refreshes by the daemon")
-        finally:
-            code, err = stop(daemon)
+        ((code, err),) = exits
         assert code == 0, err
         assert "Traceback" not in err
         assert [code for code, _ in runs] == [0, 0], runs
@@ -257,8 +267,6 @@ def test_kill_9_inside_a_write_transaction_loses_nothing_committed(
         assert "https://www.example.org/never-committed" not in after.published
         if backend == "sqlite":
             database = sa.make_url(url).database
-            import sqlite3
-
             with sqlite3.connect(str(database)) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
@@ -267,17 +275,14 @@ def test_json_status_reads_while_a_daemon_writes(backend: str, site, tmp_path: P
     base, _ = site
     with database_for(backend, tmp_path / "shared") as url:
         config = example_config(tmp_path / "shared", url, base=base, every="1s")
-        daemon = newsdesk("daemon", "--config", str(config))
-        try:
-            wait_for(lambda: refreshed(url), what="the daemon's first refreshes")
+        with daemon_after_first_refreshes(url, config) as exits:
             status = subprocess.run(
                 [NEWSDESK, "status", "--json", "--config", str(config)],
                 capture_output=True,
                 text=True,
                 check=False,
             )
-        finally:
-            code, err = stop(daemon)
+        ((code, err),) = exits
         assert code == 0, err
         assert status.returncode == 0, status.stderr
         assert {row["name"] for row in json.loads(status.stdout)} == set(PAGES)

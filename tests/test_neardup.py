@@ -312,3 +312,29 @@ def test_the_index_holds_the_window_and_older_stories_are_still_matched(database
     with store.engine.connect() as conn:
         assert len(store.near.index(conn, now + timedelta(days=60))) == 0  # the window moved on
     store.close()
+
+
+def test_a_story_another_process_stored_is_recognised_as_a_near_duplicate(database: str) -> None:
+    """Two stores on one database stand for two processes: each index catches up with the other's writes."""
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    day = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    school, institute = (Store(database, site_host="news.example.org") for _ in range(2))
+    try:
+        school.create(now)
+        institute.create(now)
+        library = _story(1, "The library opens late on Fridays", "From December the library stays open.", day)
+        institute.record_refresh("institute", [library], page_counts={}, now=now)  # its index is built
+        full = _story(2, "Underwater acoustics: a new test tank to listen to the ocean", FULL, day, "school")
+        school.record_refresh("school", [full], page_counts={}, now=now)
+        cut = _story(3, "A new test tank to listen to the ocean", CUT, day, "institute")
+        result = institute.record_refresh("institute", [cut], page_counts={}, now=now)
+        assert result.new == 0  # not a new story: the school's, stored by the other process
+        (group,) = institute.merge_groups()
+        assert group["url"] == "https://school.example.org/news/2"
+        assert [r.url for r in school.latest_items(None, 10)] == [
+            "https://school.example.org/news/2",
+            "https://s.example.org/news/1",
+        ]
+    finally:
+        school.close()
+        institute.close()
