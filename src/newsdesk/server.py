@@ -117,8 +117,9 @@ class StoreCollector:
         store = self.open_store()
         if store is not None:
             try:
-                states = store.source_states(item_counts=True)
-                publish_duration = store.meta("last_publish_duration")
+                if store.is_created():
+                    states = store.source_states(item_counts=True)
+                    publish_duration = store.meta("last_publish_duration")
             finally:
                 store.close()
         refreshes = CounterMetricFamily("newsdesk_refreshes", "Refreshes attempted.", labels=["source"])

@@ -29,7 +29,7 @@ def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
     if store_exists(url):
         store = Store(url, site_host="localhost")  # no create(): reading must not write
         try:
-            states = store.source_states(item_counts=True)
+            states = store.source_states(item_counts=True) if store.is_created() else {}
         finally:
             store.close()
     rows = []

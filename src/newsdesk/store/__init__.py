@@ -40,7 +40,7 @@ from newsdesk.decide import (
 from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.errors import StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
-from newsdesk.neardup import has_enough_text, signature
+from newsdesk.neardup import has_enough_text, signature, signature_bytes
 from newsdesk.store import items as rows
 from newsdesk.store import sources
 from newsdesk.store.engine import (
@@ -83,6 +83,11 @@ class Store:
             with self.lock.transaction() as conn:
                 if sources.meta(conn, "created") is None:
                     sources.set_meta(conn, "created", now.isoformat())
+
+    def is_created(self) -> bool:
+        """False for a server database no newsdesk has written yet (readers then have nothing to read)."""
+        with self.engine.connect() as conn:
+            return sa.inspect(conn).has_table("sources")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -157,10 +162,9 @@ class Store:
                 self._relink(conn, intent.record)
             return intent.change, intent.touched
         if isinstance(intent, Insert):
-            row_id = rows.save(conn, intent.record, known)
+            row_id = rows.save(conn, intent.record, known, signature=signature_bytes(lean) if lean else None)
             if lean is not None:
-                self.near.save_signature(conn, row_id, lean)
-                self.near.add(conn, row_id, lean, item.published or now, now)
+                self.near.add(row_id, lean, item.published or now)
             link_translations(conn, row_id, intent.translations)
             return Change.NEW, frozenset(intent.record.categories)
         return self._fold(conn, item, intent, known, now, lean)
@@ -170,9 +174,9 @@ class Store:
     ) -> tuple[Change, frozenset[str]]:
         """Write the sighting's own row (unpublished), then give the story what is richer."""
         if intent.sighting is not None:
-            row_id = rows.save(conn, intent.sighting, known)
-            if lean is not None:
-                self.near.save_signature(conn, row_id, lean)
+            row_id = rows.save(
+                conn, intent.sighting, known, signature=signature_bytes(lean) if lean else None
+            )
             if intent.verdict is not None:
                 record_merge(conn, intent.story_id, row_id, intent.verdict, now)
         story = rows.load_one(conn, intent.story_id)

@@ -72,7 +72,8 @@ def lookup(conn: Connection, wanted: Iterable[str]) -> KnownItems:
         )
     records: dict[int, StoredItem] = {}
     for chunk in chunks(sorted(set(owners.values()))):
-        loaded = load(conn, sa.select(items_table).where(items_table.c.id.in_(chunk)))
+        query = sa.select(items_table).where(items_table.c.id.in_(chunk))
+        loaded = load(conn, query, translations=False)  # decisions never look at them
         records.update((record.row_id, record) for record in loaded if record.row_id is not None)
     return KnownItems({key: records[row_id] for key, row_id in owners.items() if row_id in records})
 
@@ -99,8 +100,14 @@ def distinct_updated(conn: Connection, record: StoredItem) -> StoredItem:
     return record if moment == record.updated else replace(record, updated=moment)
 
 
-def save(conn: Connection, record: StoredItem, known: KnownItems | None = None) -> int:
-    """Insert (no row_id) or update one record with its categories and keys; returns its row id."""
+def save(
+    conn: Connection, record: StoredItem, known: KnownItems | None = None, *, signature: bytes | None = None
+) -> int:
+    """Insert (no row_id) or update one record with its categories and keys; returns its row id.
+
+    A new record's keys were just looked up under the write lock and found free; an updated one
+    may bring keys some other row already has (those stay with that row).
+    """
     record = distinct_updated(conn, record)
     if known is not None:
         known.written.update(record.keys)
@@ -121,13 +128,21 @@ def save(conn: Connection, record: StoredItem, known: KnownItems | None = None) 
         "sources": json.dumps(list(record.sources)),
     }
     row_id = record.row_id
+    taken: set[str] = set()
     if row_id is None:
-        inserted = conn.execute(items_table.insert().values(**values)).inserted_primary_key
+        inserted = conn.execute(
+            items_table.insert().values(signature=signature, **values)
+        ).inserted_primary_key
         assert inserted is not None
         row_id = inserted[0]
     else:
         conn.execute(items_table.update().where(items_table.c.id == row_id).values(**values))
         conn.execute(item_categories_table.delete().where(item_categories_table.c.item_id == row_id))
+        taken = set(
+            conn.execute(
+                sa.select(item_keys_table.c.key).where(item_keys_table.c.key.in_(record.keys))
+            ).scalars()
+        )
     if record.categories:
         conn.execute(
             item_categories_table.insert(),
@@ -136,9 +151,6 @@ def save(conn: Connection, record: StoredItem, known: KnownItems | None = None) 
                 for position, category in enumerate(record.categories)
             ],
         )
-    taken = set(
-        conn.execute(sa.select(item_keys_table.c.key).where(item_keys_table.c.key.in_(record.keys))).scalars()
-    )
     fresh = [{"key": key, "item_id": row_id} for key in record.keys if key not in taken]
     if fresh:
         conn.execute(item_keys_table.insert(), fresh)
@@ -178,7 +190,7 @@ def categories_in_use(conn: Connection) -> set[str]:
     return set(conn.execute(DISTINCT_CATEGORIES).scalars())
 
 
-def load(conn: Connection, query: sa.Select[Any]) -> list[StoredItem]:
+def load(conn: Connection, query: sa.Select[Any], *, translations: bool = True) -> list[StoredItem]:
     """Rows to records, with their categories (in order), translations and keys: four queries in all."""
     rows = conn.execute(query).all()
     if not rows:
@@ -192,11 +204,15 @@ def load(conn: Connection, query: sa.Select[Any]) -> list[StoredItem]:
     ):
         categories[item_id].append(category)
     alternates: dict[int, list[tuple[str, str]]] = {row_id: [] for row_id in ids}
-    for item_id, language, url in conn.execute(
-        sa.select(alternates_table.c.item_id, items_table.c.language, items_table.c.url)
-        .join(items_table, items_table.c.id == alternates_table.c.other_id)
-        .where(alternates_table.c.item_id.in_(ids), items_table.c.url.is_not(None))
-        .order_by(alternates_table.c.item_id, items_table.c.language, items_table.c.url)
+    for item_id, language, url in (
+        ()
+        if not translations
+        else conn.execute(
+            sa.select(alternates_table.c.item_id, items_table.c.language, items_table.c.url)
+            .join(items_table, items_table.c.id == alternates_table.c.other_id)
+            .where(alternates_table.c.item_id.in_(ids), items_table.c.url.is_not(None))
+            .order_by(alternates_table.c.item_id, items_table.c.language, items_table.c.url)
+        )
     ):
         alternates[item_id].append((language, url))
     keys: dict[int, list[str]] = {row_id: [] for row_id in ids}

@@ -115,11 +115,12 @@ class NearDuplicates:
     def is_recent(self, moment: datetime) -> bool:
         return moment >= self._horizon
 
-    def add(self, conn: Connection, row_id: int, lean: LeanMinHash, moment: datetime, now: datetime) -> None:
-        """A new story of this transaction: indexed at once, so the next item of the batch sees it."""
-        index = self.index(conn, now)
-        if self.is_recent(moment):
-            index.add(row_id, lean, moment)
+    def add(self, row_id: int, lean: LeanMinHash, moment: datetime) -> None:
+        """A new story of this transaction: indexed at once, so the next item of the batch sees it
+        (the index was caught up when this item's candidates were asked for)."""
+        with self._lock:
+            if self._index is not None and self.is_recent(moment):
+                self._index.add(row_id, lean, moment)
 
     @staticmethod
     def save_signature(conn: Connection, row_id: int, lean: LeanMinHash) -> None:
