@@ -11,7 +11,8 @@ RUN useradd --system --home /app --shell /usr/sbin/nologin newsdesk
 
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install . && rm -rf src
+# The image carries the PostgreSQL driver too: `database: postgresql://...` works without a rebuild.
+RUN pip install ".[postgres]" && rm -rf src
 
 COPY config.yaml ./
 COPY examples ./examples
