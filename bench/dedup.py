@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from common import NOW, Row, bench_config, median_seconds
 from datasketch import LeanMinHash
 
-from newsdesk.decide import DedupPolicy
+from newsdesk.dedup.decide import DedupPolicy
+from newsdesk.dedup.near import Features, NearIndex, judge, signature
 from newsdesk.models import Item
-from newsdesk.neardup import Features, NearIndex, judge, signature
 from newsdesk.pipeline import dedup_policy
 from newsdesk.store import Store
 from newsdesk.store.schema import items_table

@@ -224,7 +224,7 @@ def test_two_daemons_with_their_own_output_share_one_store(
 HOLD_A_WRITE = """
 import sys, time
 from datetime import UTC, datetime
-from newsdesk.dedup import new_record
+from newsdesk.dedup.identity import new_record
 from newsdesk.models import Item
 from newsdesk.store import Store
 from newsdesk.store import items as rows

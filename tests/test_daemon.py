@@ -17,9 +17,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from newsdesk.config import load_config
+from newsdesk.daemon import Daemon
 from newsdesk.lock import AlreadyRunning, InstanceLock, lock_path
 from newsdesk.pipeline import run, utc_now
-from newsdesk.scheduler import Daemon
 
 from helpers import card, html_source, page, write_config
 

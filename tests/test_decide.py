@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsdesk.decide import Candidate, DedupPolicy, Facts, FoldInto, Insert, Keep, Update, decide
-from newsdesk.dedup import Change, new_record
+from newsdesk.dedup.decide import Candidate, DedupPolicy, Facts, FoldInto, Insert, Keep, Update, decide
+from newsdesk.dedup.identity import Change, new_record
 from newsdesk.models import Item, StoredItem
 
 from helpers import make_item

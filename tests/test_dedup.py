@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
+from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.models import Item
 
 T0 = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)

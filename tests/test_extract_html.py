@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.config import parse_config
-from newsdesk.dedup import collapse
+from newsdesk.dedup.identity import collapse
 from newsdesk.errors import ExtractError
 from newsdesk.extract.html import base_url, decode_html, extract_html, parse_html
 from newsdesk.models import Page

@@ -12,8 +12,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsdesk.config import load_config
+from newsdesk.dedup.near import Features, NearIndex, judge, signature, translation
 from newsdesk.models import Item
-from newsdesk.neardup import Features, NearIndex, judge, signature, translation
 from newsdesk.pipeline import open_store, run
 from newsdesk.store import Store
 

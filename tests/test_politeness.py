@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from newsdesk.fetch.http import parse_retry_after
+from newsdesk.fetch.politeness import HostLimiter, backoff_delay
 from newsdesk.pipeline import run
-from newsdesk.politeness import HostLimiter, backoff_delay, parse_retry_after
 
 from helpers import card, html_source, page
 

@@ -152,7 +152,7 @@ def _address(config: Config, args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _daemon(config: Config, address: tuple[str, int] | None) -> int:
-    from newsdesk.scheduler import Daemon
+    from newsdesk.daemon import Daemon
 
     return Daemon(config, serve_at=address).run_forever()
 

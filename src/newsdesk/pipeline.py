@@ -25,18 +25,17 @@ import requests
 from sqlalchemy.exc import OperationalError
 
 from newsdesk.config import Config, SourceConfig
-from newsdesk.decide import DedupPolicy
+from newsdesk.dedup.decide import DedupPolicy
+from newsdesk.dedup.near import Settings
 from newsdesk.errors import ExtractError, SourceError
-from newsdesk.extract import extract
-from newsdesk.extract.html import SelectorStats
+from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
-from newsdesk.models import Item, PageMemo, SourceState, StoreResult
-from newsdesk.neardup import Settings
+from newsdesk.fetch.politeness import HostLimiter
+from newsdesk.fetch.robots import RobotsBlocked, RobotsCache
+from newsdesk.models import Item, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
 from newsdesk.normalize.categories import relabelled
-from newsdesk.politeness import HostLimiter
 from newsdesk.publish import PublishReport, publish
-from newsdesk.robots import RobotsBlocked, RobotsCache
 from newsdesk.schedule import disabled_by_gone
 from newsdesk.store import Store, store_failure
 
@@ -89,6 +88,7 @@ class Collected:
     counts: dict[str, int] = field(default_factory=dict)
     memos: dict[str, PageMemo] = field(default_factory=dict)
     cards: int = 0  # cards or entries found, clones included (preview shows it)
+    found: list[RawItem] = field(default_factory=list)  # as extraction gave them (preview's selector counts)
     not_modified: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
@@ -176,7 +176,6 @@ def collect(
     now: Callable[[], datetime],
     politeness: Politeness | None = None,
     memos: dict[str, PageMemo] | None = None,
-    stats: SelectorStats | None = None,
 ) -> Collected:
     """Fetch, extract and normalize every page of a source; nothing is stored here."""
     polite = politeness or Politeness()
@@ -207,20 +206,22 @@ def collect(
             if page.not_modified or body_hash == memo.body_hash:
                 out.not_modified.append(url)  # nothing changed: no parsing at all
                 continue
-            raw_items = extract(source, page, stats)
+            found = extract(source, page)
         except RetryLaterError as exc:
             out.errors.append(exc)
             break  # the site asked us to wait: no more requests to this source now
         except SourceError as exc:
             out.errors.append(exc)
             continue
+        out.found.extend(found)
+        raw_items = [raw for raw in found if is_item(source, raw)]
         # A carousel draws each card twice: identical cards are normalized once.
         distinct = dict.fromkeys(raw_items)
         out.cards += len(raw_items)
-        found = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]
-        out.counts[url] = len(found)
+        items = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]
+        out.counts[url] = len(items)
         out.memos[url] = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
-        out.items.extend(found)
+        out.items.extend(items)
     return out
 
 

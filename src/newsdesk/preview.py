@@ -4,23 +4,54 @@ fixes a config in one go. Stores nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from newsdesk.config import Config, SourceConfig
-from newsdesk.dedup import collapse
-from newsdesk.extract.html import FIELDS, SelectorStats
+from newsdesk.dedup.identity import collapse
+from newsdesk.extract.html import FIELDS
 from newsdesk.fetch import new_session
+from newsdesk.models import RawItem
 from newsdesk.pipeline import Politeness, collect, utc_now
+from newsdesk.table import table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+@dataclass
+class SelectorStats:
+    """For `preview`: per field selector, on how many cards it found something, and on how many not."""
+
+    cards: int = 0
+    matched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    empty: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+
+    def count(self, item: RawItem) -> None:
+        self.cards += 1
+        values = {
+            "title": item.title,
+            "link": item.link,
+            "summary": item.summary,
+            "category": item.categories,
+            "date": item.date_text,
+            "image": item.image,
+        }
+        for name, value in values.items():
+            if value:
+                self.matched[name] += 1
+            else:
+                self.empty[name] += 1
+
+
+def selector_stats(found: Iterable[RawItem]) -> SelectorStats:
+    stats = SelectorStats()
+    for item in found:
+        stats.count(item)
+    return stats
 
 
 def preview_data(config: Config, source: SourceConfig) -> dict[str, Any]:
-    stats = SelectorStats()
     with new_session(config) as session:
         got = collect(
             config,
@@ -28,8 +59,8 @@ def preview_data(config: Config, source: SourceConfig) -> dict[str, Any]:
             session=session,
             now=utc_now,
             politeness=Politeness.for_config(config, store=None, now=utc_now),
-            stats=stats,
         )
+    stats = selector_stats(got.found)
     items = collapse(got.items)
     selectors: dict[str, Any] = {}
     if source.type == "html" and source.select is not None:
@@ -80,16 +111,8 @@ def preview(config: Config, source: SourceConfig, out: TextIO, *, as_json: bool 
         )
         for item in data["items"]
     ]
-    headers = ("CATEGORY", "DATE", "TITLE", "LINK")
-    limits = (28, 16, 60, 90)
-    widths = [
-        max([len(header)] + [len(_cell(row[column], limits[column])) for row in rows])
-        for column, header in enumerate(headers)
-    ]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), file=out)
-    for row in rows:
-        cells = [_cell(value, limits[column]) for column, value in enumerate(row)]
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip(), file=out)
+    for line in table_lines(("CATEGORY", "DATE", "TITLE", "LINK"), rows, limits=(28, 16, 60, 90)):
+        print(line, file=out)
     print(file=out)
     for url, count in data["pages"].items():
         print(f"{url}: {count} cards", file=out)

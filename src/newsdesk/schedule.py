@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from newsdesk.config import SourceConfig
+from newsdesk.fetch.politeness import backoff_delay
 from newsdesk.models import SourceState
-from newsdesk.politeness import backoff_delay
 
 
 def disabled_by_gone(source: SourceConfig, state: SourceState) -> bool:

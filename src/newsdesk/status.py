@@ -10,6 +10,7 @@ from newsdesk.config import Config
 from newsdesk.models import SourceState
 from newsdesk.schedule import next_due, state_label
 from newsdesk.store import Store, store_exists
+from newsdesk.table import cut, table_lines
 
 COLUMNS = (
     ("name", "SOURCE"),
@@ -62,11 +63,8 @@ def print_status(config: Config, now: datetime, out: TextIO, *, as_json: bool) -
         out.write("\n")
         return 0
     table = [[_cell(key, row[key]) for key, _ in COLUMNS] for row in rows]
-    headers = [title for _, title in COLUMNS]
-    widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
-    out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
-    for row_cells in table:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row_cells, widths, strict=True)).rstrip() + "\n")
+    for line in table_lines([title for _, title in COLUMNS], table):
+        out.write(line + "\n")
     return 0
 
 
@@ -75,5 +73,4 @@ def _cell(key: str, value: Any) -> str:
         return "-"
     if key in ("last_attempt", "last_success", "next_due"):
         return str(value)[:16].replace("T", " ")
-    text = str(value)
-    return text if len(text) <= 80 else text[:79] + "…"
+    return cut(str(value), 80)

@@ -28,12 +28,21 @@ def clean_text(text: str | None) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-_LABEL_SEPARATOR = re.compile(r"\s*[|>»]\s*")
+# Between the levels of a label ("Company | Innovation", "News > Research"); not "/": "24/7" and
+# "AI/ML" are one label.
+LABEL_SEPARATOR = re.compile(r"\s*[|>»]\s*")
 
 
 def normalize_label(label: str) -> str:
     """Case- and whitespace-insensitive: 'Company\\n |  Innovation' ~ 'company | innovation'."""
-    return _LABEL_SEPARATOR.sub(" | ", clean_text(label)).casefold()
+    return LABEL_SEPARATOR.sub(" | ", clean_text(label)).casefold()
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary and mark the cut, as sites do."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
 def is_truncated(text: str) -> bool:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from newsdesk.config import SourceConfig
 from newsdesk.models import Page, RawItem
 
-if TYPE_CHECKING:
-    from newsdesk.extract.html import SelectorStats
 
-
-def extract(source: SourceConfig, page: Page, stats: SelectorStats | None = None) -> list[RawItem]:
-    """Raise ExtractError naming source and URL when the page cannot be read as that kind.
-
-    `stats`, when given, collects per-selector counts for html sources (what `preview` shows).
-    """
+def extract(source: SourceConfig, page: Page) -> list[RawItem]:
+    """Everything found, as found; raise ExtractError naming source and URL when the page cannot be
+    read as that kind. `is_item` tells which of them are news items."""
     if source.type == "html":
         from newsdesk.extract.html import extract_html
 
         assert source.select is not None  # guaranteed by config validation
-        return extract_html(page, source.name, source.select, stats)
+        return extract_html(page, source.name, source.select)
     if source.type == "feed":
         from newsdesk.extract.feed import extract_feed
 
@@ -28,3 +21,9 @@ def extract(source: SourceConfig, page: Page, stats: SelectorStats | None = None
     from newsdesk.extract.items import extract_item_file
 
     return extract_item_file(page, source.name)
+
+
+def is_item(source: SourceConfig, found: RawItem) -> bool:
+    """A card with neither a title nor a link is a block the item selector also matched, not news.
+    (A feed entry may have neither: its text gives the title.)"""
+    return source.type != "html" or bool(found.title or found.link)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import lxml.html
@@ -80,34 +79,9 @@ def base_url(document: HtmlElement, page_url: str) -> str:
 FIELDS = ("title", "link", "summary", "category", "date", "image")
 
 
-@dataclass
-class SelectorStats:
-    """For `preview`: per field selector, on how many cards it found something, and on how many not."""
-
-    cards: int = 0
-    matched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
-    empty: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
-
-    def count(self, item: RawItem) -> None:
-        self.cards += 1
-        values = {
-            "title": item.title,
-            "link": item.link,
-            "summary": item.summary,
-            "category": item.categories,
-            "date": item.date_text,
-            "image": item.image,
-        }
-        for name, value in values.items():
-            if value:
-                self.matched[name] += 1
-            else:
-                self.empty[name] += 1
-
-
-def extract_html(
-    page: Page, source: str, select: SelectConfig, stats: SelectorStats | None = None
-) -> list[RawItem]:
+def extract_html(page: Page, source: str, select: SelectConfig) -> list[RawItem]:
+    """One RawItem per card the item selector matched, empty ones included (`preview` counts them;
+    `extract.is_item` drops them)."""
     document = parse_html(page, source)
     base = base_url(document, page.url)
     assert select.item is not None
@@ -117,14 +91,7 @@ def extract_html(
         log.warning("source %r %s: %d cards, reading the first %d", source, page.url, len(cards), MAX_CARDS)
         cards = cards[:MAX_CARDS]
     fields = FieldMatches(document, select)
-    items = []
-    for card in cards:
-        item = _read_card(card, fields, source, page.url, base)
-        if stats is not None:
-            stats.count(item)
-        if item.title or item.link:
-            items.append(item)
-    return items
+    return [_read_card(card, fields, source, page.url, base) for card in cards]
 
 
 class FieldMatches:

@@ -12,17 +12,10 @@ from newsdesk.normalize.categories import CategoryResolver
 from newsdesk.normalize.dates import parse_date
 from newsdesk.normalize.sanitize import sanitize_html, text_to_html
 from newsdesk.normalize.urls import canonical_url
-from newsdesk.text import clean_text
+from newsdesk.text import clean_text, shorten
 
 MAX_SUMMARY_CHARS = 4000
 TITLE_FROM_SUMMARY = 90
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut at a word boundary and mark the cut, as sites do."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from newsdesk.config import Config
-from newsdesk.text import normalize_label
-
-HIERARCHY_SEPARATORS = re.compile(r"\s*[|>»]\s*")  # not "/": "24/7" and "AI/ML" are one label
-RESERVED = frozenset({"all", "embed", "feeds", "index"})  # names of site-wide output files
+from newsdesk.config import RESERVED_CATEGORY_IDS, Config
+from newsdesk.text import LABEL_SEPARATOR, normalize_label
 
 
 def slugify(text: str) -> str:
@@ -20,9 +17,9 @@ def slugify(text: str) -> str:
 
 def category_for_unknown_label(label: str) -> str | None:
     """'Student life | Clubs' -> 'student-life/clubs', so an unconfigured label is kept, not lost."""
-    parts = [slugify(part) for part in HIERARCHY_SEPARATORS.split(label)]
+    parts = [slugify(part) for part in LABEL_SEPARATOR.split(label)]
     parts = [part for part in parts if part]
-    if parts and parts[0] in RESERVED:
+    if parts and parts[0] in RESERVED_CATEGORY_IDS:
         parts[0] += "-news"  # a label "All" must not take the place of all.atom
     return "/".join(parts) or None
 
@@ -45,7 +42,7 @@ class CategoryResolver:
 
     def _under_known_parent(self, label: str) -> str | None:
         """'Vie étudiante | Clubs' with 'Vie étudiante' an alias of student-life -> 'student-life/clubs'."""
-        parts = HIERARCHY_SEPARATORS.split(label, maxsplit=1)
+        parts = LABEL_SEPARATOR.split(label, maxsplit=1)
         if len(parts) < 2:
             return None
         parent = self._by_label.get(normalize_label(parts[0]))

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from newsdesk.models import StoredItem
 from newsdesk.publish.atom import FeedInfo
+from newsdesk.text import shorten
 
 INDEX_ITEMS = 5
 EMBED_ITEMS = 10
@@ -43,14 +44,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["shorten"] = shorten
+    environment.filters["shorten"] = lambda text, limit=SUMMARY_CHARS: shorten(text, limit)
     return environment
-
-
-def shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
 def render_index(*, title: str, site_url: str, language: str, feeds: Sequence[FeedPage]) -> bytes:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from newsdesk.decide import (
+from newsdesk.dedup.decide import (
     DedupPolicy,
     Facts,
     FoldInto,
@@ -37,10 +37,10 @@ from newsdesk.decide import (
     text_changed,
     translations_of,
 )
-from newsdesk.dedup import Change, collapse, content_hash, identity_keys, merge
+from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys, merge
+from newsdesk.dedup.near import has_enough_text, signature, signature_bytes
 from newsdesk.errors import StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
-from newsdesk.neardup import has_enough_text, signature, signature_bytes
 from newsdesk.store import items as rows
 from newsdesk.store import sources
 from newsdesk.store.engine import (

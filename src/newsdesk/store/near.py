@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from datasketch import LeanMinHash
 from sqlalchemy.engine import Connection
 
-from newsdesk.decide import Candidate, DedupPolicy
-from newsdesk.neardup import (
+from newsdesk.dedup.decide import Candidate, DedupPolicy
+from newsdesk.dedup.near import (
     MAX_CANDIDATES,
     NearIndex,
     Verdict,

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsdesk.dedup import Change, merge
+from newsdesk.dedup.identity import Change, merge
+from newsdesk.dedup.near import Features, Settings, Verdict, judge, translation
 from newsdesk.models import Item, StoredItem
-from newsdesk.neardup import Features, Settings, Verdict, judge, translation
 from newsdesk.normalize.urls import canonical_url
 
 

@@ -7,7 +7,8 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
@@ -18,7 +19,6 @@ from newsdesk import __version__
 from newsdesk.config import Config, FetchConfig
 from newsdesk.errors import FetchError
 from newsdesk.models import Page
-from newsdesk.politeness import parse_retry_after
 
 CHUNK = 64 * 1024
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -228,3 +228,19 @@ def _reason(exc: BaseException) -> str:
         exc = exc.__context__
     text = str(exc) or type(exc).__name__
     return text if len(text) < 200 else text[:197] + "..."
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """Retry-After as seconds or an HTTP date (RFC 9110 10.2.3); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(moment, now)

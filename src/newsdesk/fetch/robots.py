@@ -7,13 +7,27 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import requests
+from protego import Protego
 
 from newsdesk.config import FetchConfig
 from newsdesk.errors import FetchError
-from newsdesk.fetch import fetch
+from newsdesk.fetch.http import fetch
+from newsdesk.fetch.politeness import HostLimiter, origin_of
 from newsdesk.models import Page
-from newsdesk.politeness import ROBOTS_RETRY, ROBOTS_TTL, HostLimiter, RobotsRules, origin_of
 from newsdesk.store import Store
+
+ROBOTS_TTL = timedelta(days=1)
+ROBOTS_RETRY = timedelta(hours=1)  # robots.txt that could not be read is asked again sooner
+
+
+class RobotsRules:
+    """robots.txt of one origin, parsed with protego (Google's rules: wildcards, longest match)."""
+
+    def __init__(self, body: str | None) -> None:
+        self._parser = Protego.parse(body) if body else None
+
+    def allows(self, url: str, agent: str) -> bool:
+        return True if self._parser is None else bool(self._parser.can_fetch(url, agent))
 
 
 class RobotsBlocked(FetchError):

@@ -1,4 +1,4 @@
-"""Being kind to the sites we read: per-host limits, robots.txt, Retry-After and backoff.
+"""Being kind to the sites we read: per-host limits and backoff after failures.
 
 Everything here takes its clock (and sleep) as a parameter, so tests never wait.
 """
@@ -9,15 +9,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from protego import Protego
-
 MAX_BACKOFF = timedelta(hours=24)
-ROBOTS_TTL = timedelta(days=1)
-ROBOTS_RETRY = timedelta(hours=1)  # robots.txt that could not be read is asked again sooner
 
 
 def host_of(url: str) -> str:
@@ -63,35 +58,9 @@ class HostLimiter:
             yield
 
 
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """Retry-After as seconds or an HTTP date (RFC 9110 10.2.3); None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(moment, now)
-
-
 def backoff_delay(interval: timedelta, failures: int) -> timedelta:
     """interval x 2^failures, capped at 24 hours (or the interval itself when that is longer)."""
     if failures <= 0:
         return interval
     cap = max(MAX_BACKOFF, interval)
     return min(interval * (1 << min(failures, 32)), cap)
-
-
-class RobotsRules:
-    """robots.txt of one origin, parsed with protego (Google's rules: wildcards, longest match)."""
-
-    def __init__(self, body: str | None) -> None:
-        self._parser = Protego.parse(body) if body else None
-
-    def allows(self, url: str, agent: str) -> bool:
-        return True if self._parser is None else bool(self._parser.can_fetch(url, agent))
