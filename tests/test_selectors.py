@@ -5,7 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from newsdesk.selectors import FieldSelector, SelectorSyntaxError, parse_field_selector
+from newsdesk.errors import SelectorSyntaxError
+from newsdesk.selectors import FieldSelector, parse_field_selector
 
 CARD = lxml.html.fragment_fromstring(
     '<article data-id="7"><h3><a href="/news/1">First</a></h3>'

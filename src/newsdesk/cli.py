@@ -13,8 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk import __version__
 from newsdesk.config import Config, load_config
-from newsdesk.errors import ConfigError, NewsdeskError, StoreError
-from newsdesk.lock import AlreadyRunning
+from newsdesk.errors import AlreadyRunning, ConfigError, NewsdeskError, StoreError
 from newsdesk.logs import setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

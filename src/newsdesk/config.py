@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from newsdesk.errors import ConfigError
-from newsdesk.selectors import SelectorSyntaxError, parse_field_selector
+from newsdesk.errors import ConfigError, SelectorSyntaxError
+from newsdesk.selectors import parse_field_selector
 from newsdesk.text import normalize_label
 
 CATEGORY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
@@ -96,7 +96,7 @@ class SelectConfig(_Strict):
             try:
                 parse_field_selector(value)
             except SelectorSyntaxError as exc:
-                raise ValueError(str(exc)) from None
+                raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("item")
@@ -106,7 +106,7 @@ class SelectConfig(_Strict):
             try:
                 selector = parse_field_selector(value)
             except SelectorSyntaxError as exc:
-                raise ValueError(str(exc)) from None
+                raise ValueError(str(exc)) from exc
             if selector.attribute is not None or selector.css is None:
                 raise ValueError(f"the card selector {value!r} must be a plain CSS selector")
         return value
@@ -171,7 +171,7 @@ class SourceConfig(_Strict):
                 sample = datetime(2024, 3, 4, 5, 6, 7).strftime(value)
                 datetime.strptime(sample, value)
             except ValueError as exc:
-                raise ValueError(f"invalid date_format {value!r}: {exc}") from None
+                raise ValueError(f"invalid date_format {value!r}: {exc}") from exc
         return value
 
     @field_validator("name")
@@ -197,7 +197,7 @@ class SourceConfig(_Strict):
             try:
                 CronTrigger.from_crontab(value)
             except ValueError as exc:
-                raise ValueError(f"invalid cron expression {value!r}: {exc}") from None
+                raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
         return value
 
     @property
@@ -240,7 +240,7 @@ class Config(_Strict):
         try:
             make_url(value).get_dialect()
         except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-            raise ValueError(f"unusable database URL {value!r}: {exc}") from None
+            raise ValueError(f"unusable database URL {value!r}: {exc}") from exc
         from newsdesk.store.engine import missing_driver
 
         problem = missing_driver(value)
@@ -292,8 +292,8 @@ def default_category_title(category_id: str) -> str:
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from exc
     return value
 
 
@@ -306,9 +306,9 @@ def load_config(path: str | Path) -> Config:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"{file}: cannot read config: {exc.strerror or exc}"]) from None
+        raise ConfigError([f"{file}: cannot read config: {exc.strerror or exc}"]) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"{file}: config is not UTF-8 text ({exc.reason})"]) from None
+        raise ConfigError([f"{file}: config is not UTF-8 text ({exc.reason})"]) from exc
     return parse_config(text, file)
 
 
@@ -330,7 +330,7 @@ def parse_config(text: str, file: Path) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         typed = _format_validation_errors(exc, file, lines)
-        raise ConfigError(typed + [problem for problem in semantic if problem not in typed]) from None
+        raise ConfigError(typed + [problem for problem in semantic if problem not in typed]) from exc
     if semantic:
         raise ConfigError(semantic)
     problem = _output_problem(config.output_dir)
@@ -360,9 +360,9 @@ def _load_yaml(text: str, file: Path) -> tuple[Any, dict[Location, int], list[Lo
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError([f"{file}{line}: invalid YAML: {exc.problem or exc.context}"]) from None
+        raise ConfigError([f"{file}{line}: invalid YAML: {exc.problem or exc.context}"]) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{file}: invalid YAML: {exc}"]) from None
+        raise ConfigError([f"{file}: invalid YAML: {exc}"]) from exc
     lines: dict[Location, int] = {}
     duplicates: list[Location] = []
     if node is not None:

@@ -1,14 +1,21 @@
-"""Exceptions that render as the one line a maintainer reads (after lemon24/reader's exceptions)."""
+"""The one exception tree. Each class renders as the line a maintainer reads (after lemon24/reader's
+exceptions) and carries its `kind`, the word `status` and the logs show for it."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class NewsdeskError(Exception):
     """Base of every expected error; str() is the whole message the CLI prints."""
 
+    kind = "error"
+
 
 class ConfigError(NewsdeskError):
     """One or more problems in the config file, each already formatted as `file:line key: message`."""
+
+    kind = "config"
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -17,6 +24,8 @@ class ConfigError(NewsdeskError):
 
 class SourceError(NewsdeskError):
     """A source could not be refreshed; carries the source name and the URL involved."""
+
+    kind = "fetch"
 
     def __init__(self, source: str, url: str | None, message: str) -> None:
         self.source = source
@@ -36,10 +45,50 @@ class FetchError(SourceError):
 class ExtractError(SourceError):
     """The page was retrieved but could not be turned into items."""
 
+    kind = "extract"
+
+
+class GoneError(FetchError):
+    """410 Gone: the address will not come back; the source is disabled until its config changes."""
+
+    kind = "gone"
+
+
+class RetryLaterError(FetchError):
+    """429 or 503 with Retry-After: no request to this source before `until`."""
+
+    kind = "retry"
+
+    def __init__(self, source: str, url: str, message: str, until: datetime) -> None:
+        super().__init__(source, url, message)
+        self.until = until
+
+
+class RobotsBlocked(FetchError):
+    """The site's robots.txt disallows this page for our user agent."""
+
+    kind = "robots"
+
+
+class SelectorSyntaxError(NewsdeskError, ValueError):
+    """A selector in the config cannot be parsed; the message quotes it (a ValueError for validation)."""
+
+    kind = "config"
+
 
 class StoreError(NewsdeskError):
     """The store cannot be opened or used: driver missing, server unreachable, schema too new."""
 
+    kind = "store"
+
+
+class AlreadyRunning(NewsdeskError):
+    """Another daemon writes this output folder."""
+
+    kind = "running"
+
 
 class PublishError(NewsdeskError):
     """A feed file could not be written; the previous file is left in place."""
+
+    kind = "publish"

@@ -14,11 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from newsdesk.config import Config
-from newsdesk.errors import NewsdeskError
-
-
-class AlreadyRunning(NewsdeskError):
-    """Another daemon writes this output folder."""
+from newsdesk.errors import AlreadyRunning
 
 
 def lock_path(config: Config) -> Path:

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -31,7 +31,7 @@ from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter
-from newsdesk.fetch.robots import RobotsBlocked, RobotsCache
+from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
 from newsdesk.normalize.categories import relabelled
@@ -334,19 +334,9 @@ def _record(
     return StoreResult()
 
 
-ERROR_KINDS: tuple[tuple[type[SourceError], str], ...] = (
-    (GoneError, "gone"),
-    (RetryLaterError, "retry"),
-    (RobotsBlocked, "robots"),
-    (ExtractError, "extract"),
-)
-
-
-def _error_kind(errors: Iterable[SourceError]) -> str | None:
-    """The kind of the first error, as status shows it; anything else is a fetch failure."""
-    for error in errors:
-        return next((kind for cls, kind in ERROR_KINDS if isinstance(error, cls)), "fetch")
-    return None
+def _error_kind(errors: Sequence[SourceError]) -> str | None:
+    """The kind of the first error, as status shows it."""
+    return errors[0].kind if errors else None
 
 
 def log_refresh(report: RefreshReport) -> None:

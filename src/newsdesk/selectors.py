@@ -11,12 +11,10 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
+from newsdesk.errors import SelectorSyntaxError
+
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
 CARD_ITSELF = ("", ":scope")
-
-
-class SelectorSyntaxError(ValueError):
-    """A selector in the config cannot be parsed; the message quotes it."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ def compile_css(css: str) -> CSSSelector:
     try:
         return CSSSelector(css, translator="html")
     except SelectorError as exc:
-        raise SelectorSyntaxError(f"invalid CSS selector {css!r}: {exc}") from None
+        raise SelectorSyntaxError(f"invalid CSS selector {css!r}: {exc}") from exc
 
 
 def _trailing_at(text: str) -> int | None:

@@ -85,7 +85,7 @@ def _json_feed(page: Page, source: str) -> list[RawItem]:
     try:
         data = json.loads(page.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ExtractError(source, page.url, f"not a valid JSON Feed: {exc}") from None
+        raise ExtractError(source, page.url, f"not a valid JSON Feed: {exc}") from exc
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not str(version).startswith("https://jsonfeed.org/version/"):
         raise ExtractError(source, page.url, "not a JSON Feed (no jsonfeed.org version)")

@@ -62,7 +62,7 @@ def parse_html(page: Page, source: str) -> HtmlElement:
         document: HtmlElement = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
         return document
     except (etree.ParserError, ValueError) as exc:
-        raise ExtractError(source, page.url, f"cannot parse HTML: {exc}") from None
+        raise ExtractError(source, page.url, f"cannot parse HTML: {exc}") from exc
 
 
 def base_url(document: HtmlElement, page_url: str) -> str:

@@ -20,7 +20,7 @@ def extract_item_file(page: Page, source: str) -> list[RawItem]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ExtractError(source, page.url, f"invalid YAML/JSON{where}") from None
+        raise ExtractError(source, page.url, f"invalid YAML/JSON{where}") from exc
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
     if not isinstance(data, list):

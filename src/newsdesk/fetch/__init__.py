@@ -4,9 +4,8 @@
 The HTTP names most callers want are re-exported here.
 """
 
+from newsdesk.errors import GoneError, RetryLaterError
 from newsdesk.fetch.http import (
-    GoneError,
-    RetryLaterError,
     Validators,
     fetch,
     host_is_private,

@@ -17,7 +17,7 @@ import requests
 
 from newsdesk import __version__
 from newsdesk.config import Config, FetchConfig
-from newsdesk.errors import FetchError
+from newsdesk.errors import FetchError, GoneError, RetryLaterError
 from newsdesk.models import Page
 
 CHUNK = 64 * 1024
@@ -29,18 +29,6 @@ try:  # urllib3 decodes br only when a Brotli binding is installed
     ACCEPT_ENCODING = "gzip, deflate, br"
 except ImportError:  # pragma: no cover - brotli is a dependency, but stay correct without it
     ACCEPT_ENCODING = "gzip, deflate"
-
-
-class GoneError(FetchError):
-    """410 Gone: the address will not come back; the source is disabled until its config changes."""
-
-
-class RetryLaterError(FetchError):
-    """429 or 503 with Retry-After: no request to this source before `until`."""
-
-    def __init__(self, source: str, url: str, message: str, until: datetime) -> None:
-        super().__init__(source, url, message)
-        self.until = until
 
 
 @dataclass(frozen=True)
@@ -111,10 +99,10 @@ def fetch(
                 stream=True,
                 allow_redirects=False,
             )
-        except requests.Timeout:
-            raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from None
+        except requests.Timeout as exc:
+            raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from exc
         except requests.RequestException as exc:
-            raise FetchError(source, url, f"request failed: {_reason(exc)}") from None
+            raise FetchError(source, url, f"request failed: {_reason(exc)}") from exc
         if not response.is_redirect:
             break
         target = urljoin(current, response.headers.get("location", ""))
@@ -202,10 +190,10 @@ def _read_body(
                 raise FetchError(source, url, f"took longer than {settings.timeout:g}s")
     except FetchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - urllib3 raises many kinds while reading or decoding
+    except Exception as exc:
         if "timed out" in str(exc).lower():
-            raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from None
-        raise FetchError(source, url, f"reading the response failed: {_reason(exc)}") from None
+            raise FetchError(source, url, f"timed out after {settings.timeout:g}s") from exc
+        raise FetchError(source, url, f"reading the response failed: {_reason(exc)}") from exc
     return bytes(body)
 
 
@@ -215,10 +203,10 @@ def _read_file(url: str, *, source: str, settings: FetchConfig, now: Callable[[]
         if path.stat().st_size > settings.max_bytes:
             raise FetchError(source, url, f"file larger than the {settings.max_bytes} byte cap")
         body = path.read_bytes()
-    except FileNotFoundError:
-        raise FetchError(source, url, "file not found") from None
+    except FileNotFoundError as exc:
+        raise FetchError(source, url, "file not found") from exc
     except OSError as exc:
-        raise FetchError(source, url, f"cannot read file: {exc.strerror or exc}") from None
+        raise FetchError(source, url, f"cannot read file: {exc.strerror or exc}") from exc
     return Page(url=url, status=200, headers={}, body=body, fetched_at=now(), requested_url=url)
 
 

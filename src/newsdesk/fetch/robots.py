@@ -10,7 +10,7 @@ import requests
 from protego import Protego
 
 from newsdesk.config import FetchConfig
-from newsdesk.errors import FetchError
+from newsdesk.errors import FetchError, RobotsBlocked
 from newsdesk.fetch.http import fetch
 from newsdesk.fetch.politeness import HostLimiter, origin_of
 from newsdesk.models import Page
@@ -28,10 +28,6 @@ class RobotsRules:
 
     def allows(self, url: str, agent: str) -> bool:
         return True if self._parser is None else bool(self._parser.can_fetch(url, agent))
-
-
-class RobotsBlocked(FetchError):
-    """The site's robots.txt disallows this page for our user agent."""
 
 
 class RobotsCache:

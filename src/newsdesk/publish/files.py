@@ -18,7 +18,7 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise PublishError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise PublishError(f"cannot read {path}: {exc.strerror or exc}") from exc
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,7 +31,7 @@ def write_if_changed(path: Path, content: bytes) -> bool:
         Path(temporary).replace(path)
         temporary = None
     except OSError as exc:
-        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
