@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from newsdesk.config import Config
 from newsdesk.normalize.categories import ancestors
 
 
-def unconfigured_categories(config: Config) -> list[tuple[str, int]]:
+def unconfigured_categories(config: Config, now: datetime) -> list[tuple[str, int]]:
     """Categories in the store that no config entry names (nor is a parent of); empty if no store yet."""
     from newsdesk.store import store_exists
 
     if not store_exists(config.database_url):
         return []
-    from newsdesk.pipeline import open_store, utc_now
+    from newsdesk.pipeline import open_store
 
-    store = open_store(config, utc_now())
+    store = open_store(config, now)
     try:
         known = {parent for category in config.categories for parent in ancestors(category.id)}
         return [

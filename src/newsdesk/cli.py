@@ -119,8 +119,9 @@ def _run(config: Config) -> int:
 
 def _check(config: Config) -> int:
     from newsdesk.check import unconfigured_categories
+    from newsdesk.clock import utc_now
 
-    invented = unconfigured_categories(config)  # opens the store: a store problem is reported, not OK
+    invented = unconfigured_categories(config, utc_now())  # opens the store: its problems come before OK
     print(
         f"{config.path.name}: OK ({len(config.sources)} sources, {len(config.categories)} categories, "
         f"output {config.output_dir})"
@@ -140,7 +141,7 @@ def _preview(config: Config, name: str, *, as_json: bool) -> int:
 
 
 def _status(config: Config, *, as_json: bool) -> int:
-    from newsdesk.pipeline import utc_now
+    from newsdesk.clock import utc_now
     from newsdesk.status import print_status
 
     return print_status(config, utc_now(), sys.stdout, as_json=as_json)
@@ -165,7 +166,8 @@ def _serve(config: Config, address: tuple[str, int]) -> int:
 def _dupes(config: Config, *, as_json: bool) -> int:
     import json
 
-    from newsdesk.pipeline import open_store, utc_now
+    from newsdesk.clock import utc_now
+    from newsdesk.pipeline import open_store
 
     store = open_store(config, utc_now())
     try:

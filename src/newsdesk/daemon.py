@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.lock import InstanceLock, lock_path
 from newsdesk.models import SourceState
@@ -31,7 +32,6 @@ from newsdesk.pipeline import (
     open_store,
     publish_changes,
     refresh_source,
-    utc_now,
 )
 from newsdesk.schedule import next_due
 
@@ -54,7 +54,7 @@ class Daemon:
         self.serve_at = serve_at
         self.server: Any = None
         self.now = now
-        self.lock = InstanceLock(lock_path(config))
+        self.lock = InstanceLock(lock_path(config), now=now)
         self.stopping = threading.Event()
         self._in_flight = 0
         self._in_flight_changed = threading.Condition()
@@ -219,7 +219,7 @@ class Daemon:
         self.scheduler.add_job(
             self._publish_pending,
             "date",
-            run_date=datetime.now(UTC) + timedelta(seconds=PUBLISH_DEBOUNCE),
+            run_date=self.now() + timedelta(seconds=PUBLISH_DEBOUNCE),
             id="publish",
             replace_existing=True,
             misfire_grace_time=None,

@@ -9,10 +9,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from newsdesk.clock import utc_now
 from newsdesk.config import Config
 from newsdesk.errors import AlreadyRunning
 
@@ -40,8 +42,9 @@ def pid_alive(pid: int) -> bool:
 
 
 class InstanceLock:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, now: Callable[[], datetime] = utc_now) -> None:
         self.path = path
+        self.now = now
         self._handle: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -61,7 +64,7 @@ class InstanceLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.write(f"{os.getpid()} {self.now().isoformat(timespec='seconds')}\n")
         handle.flush()
         self._handle = handle
 

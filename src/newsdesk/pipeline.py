@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy.exc import OperationalError
 
+from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup.decide import DedupPolicy
 from newsdesk.dedup.near import Settings
@@ -47,11 +48,6 @@ ACCEPT = {
     ),
     "items": "application/yaml,application/json,text/plain;q=0.9,*/*;q=0.5",
 }
-
-
-def utc_now() -> datetime:
-    """Whole seconds: stored and published times need no more, and read better."""
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup.identity import collapse
 from newsdesk.extract.html import FIELDS
 from newsdesk.fetch import new_session
 from newsdesk.models import RawItem
-from newsdesk.pipeline import Politeness, collect, utc_now
+from newsdesk.pipeline import Politeness, collect
 from newsdesk.table import table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
+from newsdesk.clock import utc_now
 from newsdesk.config import Config
 from newsdesk.models import SourceState
 from newsdesk.status import source_rows
@@ -152,7 +153,8 @@ class StoreCollector:
 class FeedServer:
     """The WSGI application."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, now: Callable[[], datetime] = utc_now) -> None:
+        self.now = now
         self.config = config
         self.files = StaticFiles(config.output_dir)
         self.allowed_origins = config.serve.cors_origins
@@ -231,7 +233,7 @@ class FeedServer:
         return response
 
     def health(self) -> Response:
-        rows = [row for row in source_rows(self.config, datetime.now(UTC)) if row["state"] != "disabled"]
+        rows = [row for row in source_rows(self.config, self.now()) if row["state"] != "disabled"]
         failing = [row for row in rows if row["failures"]]
         healthy = not rows or len(failing) < len(rows)
         body = {"status": "ok" if healthy else "failing", "sources": rows}
@@ -255,7 +257,7 @@ def make_server(config: Config, host: str, port: int) -> Any:
     """A waitress server bound to host:port (port 0 picks a free one); call .run() or .close()."""
     from waitress.server import create_server
 
-    from newsdesk.pipeline import open_store, utc_now
+    from newsdesk.pipeline import open_store
 
     open_store(config, utc_now()).close()  # schema present and current before the first request
 
