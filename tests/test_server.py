@@ -187,3 +187,15 @@ def test_a_browser_gets_the_feed_as_xml_so_the_xslt_view_applies(base: str) -> N
     reader = requests.get(base + "/research.atom", headers={"Accept": "application/atom+xml"}, timeout=5)
     assert reader.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
     assert reader.content == browser.content
+
+
+def test_metrics_without_prometheus_client_say_what_to_install(site: Config, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as without the `metrics` extra
+    monkeypatch.delitem(sys.modules, "newsdesk.metrics", raising=False)
+    for base in serving(site):
+        response = requests.get(f"{base}/metrics", timeout=10)
+        assert response.status_code == 501
+        assert response.text == "metrics need prometheus-client: pip install 'newsdesk[metrics]'\n"
+        assert requests.get(f"{base}/healthz", timeout=10).status_code == 200

@@ -17,15 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config
-from newsdesk.models import SourceState
 from newsdesk.status import source_rows
 from newsdesk.store import Store, store_exists
 
@@ -105,51 +102,6 @@ class StaticFiles:
         return cached
 
 
-class StoreCollector:
-    """Prometheus metrics read from the store at scrape time: nothing to keep in step."""
-
-    def __init__(self, config: Config, open_store: Callable[[], Store | None]) -> None:
-        self.config = config
-        self.open_store = open_store
-
-    def collect(self) -> Iterable[Metric]:
-        states: dict[str, SourceState] = {}
-        publish_duration = None
-        store = self.open_store()
-        if store is not None:
-            try:
-                if store.is_created():
-                    states = store.source_states(item_counts=True)
-                    publish_duration = store.meta("last_publish_duration")
-            finally:
-                store.close()
-        refreshes = CounterMetricFamily("newsdesk_refreshes", "Refreshes attempted.", labels=["source"])
-        failures = CounterMetricFamily(
-            "newsdesk_refresh_failures", "Refreshes that failed.", labels=["source"]
-        )
-        consecutive = GaugeMetricFamily(
-            "newsdesk_source_consecutive_failures", "Failures since the last success.", labels=["source"]
-        )
-        items = GaugeMetricFamily("newsdesk_items", "Items stored from each source.", labels=["source"])
-        last_success = GaugeMetricFamily(
-            "newsdesk_source_last_success_timestamp_seconds",
-            "Unix time of the last success.",
-            labels=["source"],
-        )
-        for source in self.config.sources:
-            state = states.get(source.name) or SourceState(source.name)
-            refreshes.add_metric([source.name], state.attempts)
-            failures.add_metric([source.name], state.failures_total)
-            consecutive.add_metric([source.name], state.failures)
-            items.add_metric([source.name], state.items or 0)
-            if state.last_success:
-                last_success.add_metric([source.name], state.last_success.timestamp())
-        yield from (refreshes, failures, consecutive, items, last_success)
-        duration = GaugeMetricFamily("newsdesk_publish_duration_seconds", "Duration of the last publish.")
-        duration.add_metric([], float(publish_duration or 0))
-        yield duration
-
-
 class FeedServer:
     """The WSGI application."""
 
@@ -161,8 +113,7 @@ class FeedServer:
         self.max_age = (
             config.serve.max_age if config.serve.max_age is not None else _shortest_interval(config)
         )
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(StoreCollector(config, self._open_store))
+        self._metrics: Callable[[], bytes] | None = None
 
     def _open_store(self) -> Store | None:
         url = self.config.database_url
@@ -184,9 +135,7 @@ class FeedServer:
         if request.path == "/healthz":
             return self.health()
         if request.path == "/metrics":
-            return Response(
-                generate_latest(self.registry), content_type="text/plain; version=0.0.4; charset=utf-8"
-            )
+            return self.metrics()
         path = self.files.resolve(request.path)
         if path is None:
             raise NotFound()
@@ -231,6 +180,17 @@ class FeedServer:
             response.headers["Access-Control-Max-Age"] = "86400"
         response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
         return response
+
+    def metrics(self) -> Response:
+        """Prometheus text, when prometheus-client is installed (the `metrics` extra)."""
+        if self._metrics is None:
+            try:
+                from newsdesk.metrics import exposition
+            except ImportError:
+                text = "metrics need prometheus-client: pip install 'newsdesk[metrics]'\n"
+                return Response(text, status=501, content_type="text/plain; charset=utf-8")
+            self._metrics = exposition(self.config, self._open_store)
+        return Response(self._metrics(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
     def health(self) -> Response:
         rows = [row for row in source_rows(self.config, self.now()) if row["state"] != "disabled"]

@@ -27,7 +27,7 @@ try:  # urllib3 decodes br only when a Brotli binding is installed
     import brotli  # noqa: F401
 
     ACCEPT_ENCODING = "gzip, deflate, br"
-except ImportError:  # pragma: no cover - brotli is a dependency, but stay correct without it
+except ImportError:  # brotli is optional (the `brotli` extra): without it, ask for gzip only
     ACCEPT_ENCODING = "gzip, deflate"
 
 
