@@ -49,6 +49,13 @@ def example_config(
     return path
 
 
+def published_files(folder: Path) -> dict[str, bytes]:
+    """Every file under an output folder, by its path there: what two runs are compared by."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
 class _DelayedHandler(SimpleHTTPRequestHandler):
     delays: dict[str, float] = {}
 

@@ -20,7 +20,7 @@ import feedparser
 import pytest
 import sqlalchemy as sa
 
-from example_site import example_config, serve_example
+from example_site import example_config, published_files, serve_example
 from newsdesk.config import load_config
 from newsdesk.pipeline import run
 from newsdesk.store.engine import with_driver
@@ -75,12 +75,6 @@ def delays_finishing_in(order: list[str], step: float = 0.15) -> dict[str, float
     return {path: rank * step for rank, name in enumerate(order) for path in PAGES[name]}
 
 
-def output_bytes(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -119,7 +113,7 @@ def test_workers_and_finishing_order_change_no_byte(backend: str, site, tmp_path
             config = load_config(example_config(folder, url, base=base, workers=workers, order=order))
             report = run(config, now=Clock())
             assert not report.failed, report.failed
-            outputs[label] = output_bytes(config.output_dir)
+            outputs[label] = published_files(config.output_dir)
             assert stories(url).translations  # the example has stories in two languages
     first = outputs["one worker"]
     assert len(first) > 30
