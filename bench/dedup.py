@@ -21,8 +21,8 @@ from datasketch import LeanMinHash
 from newsdesk.dedup.decide import DedupPolicy
 from newsdesk.dedup.near import Features, NearIndex, judge, signature
 from newsdesk.models import Item
-from newsdesk.pipeline import dedup_policy
 from newsdesk.store import Store
+from newsdesk.store.opening import dedup_policy
 from newsdesk.store.schema import items_table
 
 SYLLABLES = ("ka", "lo", "mi", "nu", "po", "ri", "sa", "te", "vu", "zo", "ba", "de", "fi", "go", "hu", "je")

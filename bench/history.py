@@ -79,8 +79,8 @@ def history_db(count: int) -> Path:
 
 def measure_publish(database: Path, output: Path, repeat: int) -> dict[str, float]:
     """In the child: open the store, publish `repeat` times; median time, peak RSS."""
-    from newsdesk.pipeline import open_store
     from newsdesk.publish import publish
+    from newsdesk.store.opening import open_store
 
     config = bench_config(
         output,

@@ -22,8 +22,8 @@ from pathlib import Path
 from common import NOW, Row, bench_config, free_port
 from history import CATEGORIES, history_db
 
-from newsdesk.pipeline import open_store
 from newsdesk.publish import publish
+from newsdesk.store.opening import open_store
 
 FEED = "/all.atom"
 NGINX_CONF = """

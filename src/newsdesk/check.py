@@ -14,7 +14,7 @@ def unconfigured_categories(config: Config, now: datetime) -> list[tuple[str, in
 
     if not store_exists(config.database_url):
         return []
-    from newsdesk.pipeline import open_store
+    from newsdesk.store.opening import open_store
 
     store = open_store(config, now)
     try:

@@ -167,7 +167,7 @@ def _dupes(config: Config, *, as_json: bool) -> int:
     import json
 
     from newsdesk.clock import utc_now
-    from newsdesk.pipeline import open_store
+    from newsdesk.store.opening import open_store
 
     store = open_store(config, utc_now())
     try:

@@ -29,11 +29,11 @@ from newsdesk.pipeline import (
     Politeness,
     Sessions,
     blocked_reason,
-    open_store,
     publish_changes,
     refresh_source,
 )
 from newsdesk.schedule import next_due
+from newsdesk.store.opening import open_store
 
 log = logging.getLogger("newsdesk.daemon")
 JITTER = 0.1  # of the interval: sources of one host do not fire together

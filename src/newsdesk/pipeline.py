@@ -26,8 +26,6 @@ from sqlalchemy.exc import OperationalError
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
-from newsdesk.dedup.decide import DedupPolicy
-from newsdesk.dedup.near import Settings
 from newsdesk.errors import ExtractError, SourceError
 from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
@@ -35,10 +33,10 @@ from newsdesk.fetch.politeness import HostLimiter
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
-from newsdesk.normalize.categories import relabelled
 from newsdesk.publish import PublishReport, publish
 from newsdesk.schedule import disabled_by_gone
 from newsdesk.store import Store, store_failure
+from newsdesk.store.opening import open_store
 
 log = logging.getLogger("newsdesk")
 ACCEPT = {
@@ -140,28 +138,6 @@ class Politeness:
 def body_digest(body: bytes) -> str:
     """Same bytes, same digest: an unchanged page without validators is recognised and not parsed."""
     return hashlib.sha256(body).hexdigest()
-
-
-def dedup_policy(config: Config) -> DedupPolicy:
-    return DedupPolicy.from_pairs(
-        enabled=config.dedup.near,
-        settings=Settings(threshold=config.dedup.threshold, window_days=config.dedup.window_days),
-        never_merge=config.dedup.never_merge,
-        always_merge=config.dedup.always_merge,
-    )
-
-
-def open_store(config: Config, now: datetime) -> Store:
-    store = Store(
-        config.database_url,
-        site_host=urlsplit(config.site.url).hostname or "localhost",
-        dedup=dedup_policy(config),
-    )
-    store.create(now)
-    moved = store.remap_categories(relabelled(config))
-    if moved:
-        log.info("moved %d item(s) from invented categories to the ones config.yaml now names", moved)
-    return store
 
 
 def collect(

@@ -217,7 +217,7 @@ def make_server(config: Config, host: str, port: int) -> Any:
     """A waitress server bound to host:port (port 0 picks a free one); call .run() or .close()."""
     from waitress.server import create_server
 
-    from newsdesk.pipeline import open_store
+    from newsdesk.store.opening import open_store
 
     open_store(config, utc_now()).close()  # schema present and current before the first request
 
