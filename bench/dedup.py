@@ -16,9 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from common import NOW, Row, bench_config, median_seconds
-from datasketch import LeanMinHash
 
 from newsdesk.dedup.decide import DedupPolicy
+from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import Features, NearIndex, judge, signature
 from newsdesk.models import Item
 from newsdesk.store import Store
@@ -53,7 +53,7 @@ def check_rows(sizes: list[int], repeat: int) -> list[Row]:
         def check_all(
             index: NearIndex = index,
             stored: dict[int, tuple[str, str]] = stored,
-            signed: list[tuple[LeanMinHash, Features]] = signed,
+            signed: list[tuple[Signature, Features]] = signed,
         ) -> int:
             found = 0
             for lean, features in signed:

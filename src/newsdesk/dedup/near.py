@@ -3,7 +3,7 @@
 Two parts, both free of I/O:
 - `Features` + `judge(a, b)`: the decision, explainable (score and rule), with vetoes for what looks
   alike but is not the same story (numbers and years in titles, dates far apart, other languages);
-- `NearIndex`: MinHash signatures in an LSH index (datasketch), so a new item is compared with the
+- `NearIndex`: MinHash signatures in an LSH index (`minhash.py`), so a new item is compared with the
   few stored items that share its opening words, never with the whole history.
 
 The signature is built from the title and the first words of the summary: a summary cut with "..."
@@ -12,6 +12,7 @@ and its full version begin alike, so they land in the same LSH bucket.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -20,12 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from newsdesk.dedup.minhash import LSH, LSH_PARAMS, NUM_PERM, Signature, minhash, optimal_params
 from newsdesk.text import clean_text, without_ellipsis
 
-NUM_PERM = 64
-SCHEME = "affine32"  # datasketch 2's 32-bit hashing, pinned: stored signatures must stay comparable
 SIGNATURE_WORDS = 24  # title + the summary's opening words
 SHINGLE = 3
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -213,7 +212,7 @@ def has_enough_text(title: str, summary: str) -> bool:
     return len(words(clean_text(title)) + words(clean_text(summary))[:SIGNATURE_WORDS]) >= MIN_SIGNATURE_WORDS
 
 
-def signature(title: str, summary: str) -> LeanMinHash:
+def signature(title: str, summary: str) -> Signature:
     """MinHash of the title's and summary opening's word pairs (stable across processes)."""
     tokens = words(clean_text(title)) + words(without_ellipsis(clean_text(summary)))[:SIGNATURE_WORDS]
     pairs = (
@@ -221,17 +220,15 @@ def signature(title: str, summary: str) -> LeanMinHash:
         or {t.encode() for t in tokens}
         or {b"\0"}
     )
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
-    minhash.update_batch(list(pairs))
-    return LeanMinHash(minhash)
+    return minhash(pairs)
 
 
-def signature_bytes(lean: LeanMinHash) -> bytes:
-    return np.asarray(lean.hashvalues, dtype=np.uint32).tobytes()
+def signature_bytes(signature: Signature) -> bytes:
+    return np.asarray(signature, dtype=np.uint32).tobytes()
 
 
-def signature_from_bytes(data: bytes) -> LeanMinHash:
-    return LeanMinHash(seed=1, hashvalues=np.frombuffer(data, dtype=np.uint32), scheme=SCHEME)
+def signature_from_bytes(data: bytes) -> Signature:
+    return np.frombuffer(data, dtype=np.uint32)
 
 
 class NearIndex:
@@ -242,28 +239,25 @@ class NearIndex:
     """
 
     def __init__(self, settings: Settings = Settings()) -> None:
-        self._lsh = MinHashLSH(threshold=settings.lsh_threshold, num_perm=NUM_PERM)
+        self._lsh = LSH(lsh_params(settings.lsh_threshold))
         self._dated: dict[int, datetime] = {}
-        self._size = 0
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._lsh)
 
     def __contains__(self, key: int) -> bool:
         return key in self._lsh
 
-    def add(self, key: int, lean: LeanMinHash, published: datetime | None = None) -> None:
+    def add(self, key: int, signature: Signature, published: datetime | None = None) -> None:
         if key in self._lsh:
             return  # already indexed (caught up from the database, then added by its writer)
-        self._lsh.insert(key, lean, check_duplication=False)
-        self._size += 1
+        self._lsh.insert(key, signature)
         if published is not None:
             self._dated[key] = published
 
     def remove(self, key: int) -> None:
         if key in self._lsh:
             self._lsh.remove(key)
-            self._size -= 1
         self._dated.pop(key, None)
 
     def prune(self, before: datetime) -> int:
@@ -273,5 +267,10 @@ class NearIndex:
             self.remove(key)
         return len(old)
 
-    def candidates(self, lean: LeanMinHash) -> list[int]:
-        return sorted(self._lsh.query(lean))[-MAX_CANDIDATES:]  # the most recent stories
+    def candidates(self, signature: Signature) -> list[int]:
+        return sorted(self._lsh.query(signature))[-MAX_CANDIDATES:]  # the most recent stories
+
+
+@functools.cache
+def lsh_params(threshold: float) -> tuple[int, int]:
+    return LSH_PARAMS if threshold == 0.3 else optimal_params(threshold, NUM_PERM)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from newsdesk.dedup.decide import (
+    Candidate,
     DedupPolicy,
     Facts,
     FoldInto,
@@ -38,6 +39,7 @@ from newsdesk.dedup.decide import (
     translations_of,
 )
 from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys, merge
+from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import has_enough_text, signature, signature_bytes
 from newsdesk.errors import StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
@@ -52,12 +54,16 @@ from newsdesk.store.engine import (
     store_failure,
 )
 from newsdesk.store.items import KnownItems
-from newsdesk.store.migrate import prepare_schema
+from newsdesk.store.migrate import create_sqlite_file, prepare_schema
 from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
 from newsdesk.store.schema import item_categories_table, items_table, merges_table
 from newsdesk.store.sources import changes_since, record_change
 
 __all__ = ["Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
+
+
+def _stored(lean: Signature | None) -> bytes | None:
+    return None if lean is None else signature_bytes(lean)
 
 
 class Store:
@@ -74,6 +80,9 @@ class Store:
     def create(self, now: datetime) -> None:
         """Create or upgrade the schema (once, whoever starts first); record when the store was born."""
         try:
+            path = sqlite_path(self.url)
+            if path is not None:
+                create_sqlite_file(path)
             prepare_schema(self.lock)
         except OperationalError as exc:  # server down, wrong credentials, unwritable file
             raise StoreError(
@@ -135,24 +144,28 @@ class Store:
     ) -> tuple[Change, frozenset[str]]:
         """Look up, decide, apply: one item, inside the refresh's transaction."""
         stored = (known if known.trusted(keys) else rows.lookup(conn, keys)).find(keys)
-        lean = None
+        lean: Signature | None = None
         facts = Facts(stored)
         if stored is None and self.dedup.enabled:
-            if has_enough_text(item.title, item.summary_text):  # "C12", "News": exact identity only
-                lean = signature(item.title, item.summary_text)
             # Other languages first: its query is the first to bind the item's date, and the store's
             # date type refuses a naive one there, before anything is compared in memory.
             other_languages = self.near.other_languages(conn, item.language, item.published)
-            facts = Facts(
-                None,
-                candidates=self.near.candidates(conn, lean, item.published or now, now) if lean else (),
-                other_languages=other_languages,
-            )
+            candidates: tuple[Candidate, ...] = ()
+            if has_enough_text(item.title, item.summary_text):  # "C12", "News": exact identity only
+                lean = signature(item.title, item.summary_text)
+                candidates = self.near.candidates(conn, lean, item.published or now, now)
+            facts = Facts(None, candidates, other_languages)
         intent = decide(item, facts, now=now, site_host=self.site_host, policy=self.dedup)
         return self._apply(conn, item, intent, known, now, lean)
 
     def _apply(
-        self, conn: Connection, item: Item, intent: Intent, known: KnownItems, now: datetime, lean: Any
+        self,
+        conn: Connection,
+        item: Item,
+        intent: Intent,
+        known: KnownItems,
+        now: datetime,
+        lean: Signature | None,
     ) -> tuple[Change, frozenset[str]]:
         if isinstance(intent, Keep):
             return intent.change, frozenset()
@@ -162,7 +175,7 @@ class Store:
                 self._relink(conn, intent.record)
             return intent.change, intent.touched
         if isinstance(intent, Insert):
-            row_id = rows.save(conn, intent.record, known, signature=signature_bytes(lean) if lean else None)
+            row_id = rows.save(conn, intent.record, known, signature=_stored(lean))
             if lean is not None:
                 self.near.add(row_id, lean, item.published or now)
             link_translations(conn, row_id, intent.translations)
@@ -170,13 +183,17 @@ class Store:
         return self._fold(conn, item, intent, known, now, lean)
 
     def _fold(
-        self, conn: Connection, item: Item, intent: FoldInto, known: KnownItems, now: datetime, lean: Any
+        self,
+        conn: Connection,
+        item: Item,
+        intent: FoldInto,
+        known: KnownItems,
+        now: datetime,
+        lean: Signature | None,
     ) -> tuple[Change, frozenset[str]]:
         """Write the sighting's own row (unpublished), then give the story what is richer."""
         if intent.sighting is not None:
-            row_id = rows.save(
-                conn, intent.sighting, known, signature=signature_bytes(lean) if lean else None
-            )
+            row_id = rows.save(conn, intent.sighting, known, signature=_stored(lean))
             if intent.verdict is not None:
                 record_merge(conn, intent.story_id, row_id, intent.verdict, now)
         story = rows.load_one(conn, intent.story_id)

@@ -8,6 +8,8 @@ the head costs one small query and never imports Alembic.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -39,6 +41,33 @@ def is_current(engine: Engine) -> bool:
         return current_revision(conn) == HEAD
 
 
+def create_sqlite_file(path: Path) -> None:
+    """A new SQLite store appears whole: built in a private file, then linked into place, so that a
+    kill at any moment leaves either no store or a complete empty one (never a file without tables)."""
+    if path.exists():
+        return
+    building = path.with_name(f".{path.name}.{os.getpid()}.new")
+    engine = sa.create_engine(f"sqlite:///{building}")
+    try:
+        with engine.begin() as conn:
+            _create(conn)
+    finally:
+        engine.dispose()
+    try:
+        os.link(building, path)  # refuses to replace a store another process made meanwhile
+    except FileExistsError:
+        pass
+    finally:
+        building.unlink(missing_ok=True)
+
+
+def _create(conn: Connection) -> None:
+    """Today's tables, stamped at the head as `alembic stamp` would (Alembic is not even imported)."""
+    metadata.create_all(conn)
+    version_table.create(conn)
+    conn.execute(version_table.insert().values(version_num=HEAD))
+
+
 def prepare_schema(lock: WriteLock) -> None:
     """Create or upgrade the schema; two processes starting together do it once, in turn."""
     if is_current(lock.engine):
@@ -48,11 +77,7 @@ def prepare_schema(lock: WriteLock) -> None:
         if revision == HEAD:
             return  # another process did it while this one waited for the lock
         if revision is None and not sa.inspect(conn).has_table("items"):
-            # A new store: today's tables, stamped at the head as `alembic stamp` would, in one short
-            # transaction (Alembic is not even imported: a kill leaves no half-made store behind).
-            metadata.create_all(conn)
-            version_table.create(conn)
-            conn.execute(version_table.insert().values(version_num=HEAD))
+            _create(conn)  # a new store on a database server: one transaction
             return
         if revision is not None and revision > HEAD:
             raise StoreError(

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from datasketch import LeanMinHash
 from sqlalchemy.engine import Connection
 
 from newsdesk.dedup.decide import Candidate, DedupPolicy
+from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import (
     MAX_CANDIDATES,
     NearIndex,
@@ -115,7 +115,7 @@ class NearDuplicates:
     def is_recent(self, moment: datetime) -> bool:
         return moment >= self._horizon
 
-    def add(self, row_id: int, lean: LeanMinHash, moment: datetime) -> None:
+    def add(self, row_id: int, lean: Signature, moment: datetime) -> None:
         """A new story of this transaction: indexed at once, so the next item of the batch sees it
         (the index was caught up when this item's candidates were asked for)."""
         with self._lock:
@@ -123,13 +123,13 @@ class NearDuplicates:
                 self._index.add(row_id, lean, moment)
 
     @staticmethod
-    def save_signature(conn: Connection, row_id: int, lean: LeanMinHash) -> None:
+    def save_signature(conn: Connection, row_id: int, lean: Signature) -> None:
         conn.execute(
             items_table.update().where(items_table.c.id == row_id).values(signature=signature_bytes(lean))
         )
 
     def candidates(
-        self, conn: Connection, lean: LeanMinHash, moment: datetime, now: datetime
+        self, conn: Connection, lean: Signature, moment: datetime, now: datetime
     ) -> tuple[Candidate, ...]:
         """Published stories similar enough to be worth judging, oldest first."""
         index = self.index(conn, now)
@@ -145,7 +145,7 @@ class NearDuplicates:
         )
         return tuple(_candidate(row) for row in rows)
 
-    def _candidates_around(self, conn: Connection, lean: LeanMinHash, moment: datetime) -> list[int]:
+    def _candidates_around(self, conn: Connection, lean: Signature, moment: datetime) -> list[int]:
         """Stored stories dated within the window of an old one, as similar as the index would ask."""
         window = timedelta(days=self.policy.settings.window_days)
         rows = conn.execute(
@@ -162,7 +162,7 @@ class NearDuplicates:
         if not ids:
             return []
         # Estimated Jaccard similarity of every stored signature with this one, in one array operation.
-        similarity = (np.vstack(signatures) == np.asarray(lean.hashvalues, dtype=np.uint32)).mean(axis=1)
+        similarity = (np.vstack(signatures) == lean).mean(axis=1)
         best = np.argsort(-similarity, kind="stable")[:MAX_CANDIDATES]
         threshold = self.policy.settings.lsh_threshold
         return [ids[i] for i in best if similarity[i] >= threshold]
