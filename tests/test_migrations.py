@@ -21,7 +21,7 @@ from newsdesk.errors import StoreError
 from newsdesk.pipeline import open_store, run
 from newsdesk.store import Store
 from newsdesk.store.engine import with_driver
-from newsdesk.store.migrate import HEAD
+from newsdesk.store.migrate import HEAD, VERSION_TABLE
 from newsdesk.store.schema import metadata
 
 from databases import BACKENDS, database_for
@@ -35,7 +35,7 @@ def revision(url: str) -> str | None:
     engine = sa.create_engine(with_driver(url))
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            return conn.execute(sa.text("SELECT version_num FROM newsdesk_schema_version")).scalar()
     finally:
         engine.dispose()
 
@@ -47,7 +47,12 @@ def schema_differences(url: str) -> list[object]:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": conn.dialect.name != "sqlite", "compare_server_default": False}
+                conn,
+                opts={
+                    "compare_type": conn.dialect.name != "sqlite",
+                    "compare_server_default": False,
+                    "version_table": VERSION_TABLE,
+                },
             )
             diffs = compare_metadata(context, metadata)
     finally:
@@ -155,7 +160,7 @@ def test_a_store_newer_than_this_release_is_refused_in_one_line(tmp_path: Path) 
     config = example_config(tmp_path, f"sqlite:///{tmp_path}/state/newsdesk.db")
     store = open_store(load_config(config), Clock()())
     with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+        conn.execute(sa.text("UPDATE newsdesk_schema_version SET version_num = '9999'"))
     store.close()
     with pytest.raises(StoreError, match="revision 9999, newer than this newsdesk knows"):
         open_store(load_config(config), Clock()())

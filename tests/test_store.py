@@ -90,7 +90,7 @@ def test_a_store_from_before_category_dates_is_upgraded(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:  # as an older newsdesk left it
         conn.execute("DROP INDEX ix_item_categories_newest")
         conn.execute("ALTER TABLE item_categories DROP COLUMN published")
-        conn.execute("DROP TABLE alembic_version")  # it came before schema migrations, and before
+        conn.execute("DROP TABLE newsdesk_schema_version")  # it came before schema migrations, and before
         conn.execute("DROP TABLE changes")  # the table of changes
     upgraded = open_store(tmp_path)
     assert [r.title for r in upgraded.latest_items("company", 2)] == ["Story 7", "Story 5"]
@@ -154,3 +154,18 @@ def test_items_per_source_counts_a_story_for_every_source_that_carries_it(store:
     states = store.source_states(item_counts=True)
     assert (states["a"].items, states["b"].items) == (2, 2)
     assert store.source_states()["a"].items is None  # not counted unless asked
+
+
+def test_changes_tell_every_publisher_what_to_publish_and_when_to_publish_everything(store: Store) -> None:
+    start, _ = store.changes_since(0)
+    store.record_refresh("s", [make_item(1)], page_counts={}, now=NOW)
+    mark, changed = store.changes_since(start)
+    assert changed == {"company/innovation"}
+    store.record_refresh("s", [make_item(1)], page_counts={}, now=NOW)  # nothing new: no change noted
+    assert store.changes_since(mark) == (mark, set())
+    later = NOW + timedelta(days=3)  # the first change is pruned by the next one
+    store.record_refresh("s", [make_item(2)], page_counts={}, now=later)
+    newest, changed = store.changes_since(start)
+    assert newest > mark and changed is None  # too far behind: publish everything
+    assert store.changes_since(mark) == (newest, {"research"})
+    assert store.changes_since(newest + 5)[1] is None  # a mark from another store

@@ -236,8 +236,9 @@ class Daemon:
                 wanted = None if changed is None else categories | changed
                 if wanted is not None and not wanted:
                     return
-                publish_changes(self.config, self.store, wanted, now=self.now())
-                self._published_change = newest
+                report = publish_changes(self.config, self.store, wanted, now=self.now())
+                if not report.errors:  # else the same changes are published again at the next look
+                    self._published_change = newest
             except Exception:
                 log.exception("publish failed")
 

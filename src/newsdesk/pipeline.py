@@ -22,11 +22,11 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
-from newsdesk.errors import ExtractError, SourceError
+from newsdesk.errors import ExtractError, SourceError, StoreError
 from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter
@@ -220,7 +220,11 @@ def gather_source(
     started = time.monotonic()
     config_hash = source.fingerprint
     addresses = [config.resolve_address(address) for address in source.pages]
-    memos = store.page_memos(source.name, addresses, config_hash)
+    try:
+        memos = store.page_memos(source.name, addresses, config_hash)
+    except SQLAlchemyError as exc:  # without its memory a page is only fetched and parsed in full
+        log.warning("source %r: page memory unreadable (%s); reading every page in full", source.name, exc)
+        memos = {}
     got = collect(config, source, session=session, now=now, politeness=politeness, memos=memos)
     for url, count in list(got.counts.items()):
         before = memos[url].item_count if url in memos else 0
@@ -243,7 +247,7 @@ def apply_gathered(store: Store, gathered: Gathered, now: datetime) -> RefreshRe
     got = gathered.got
     try:
         result = _record(store, gathered.source, got, now, gathered.config_hash)
-    except OperationalError as exc:  # locked past the busy timeout, connection lost: retried next time
+    except (SQLAlchemyError, StoreError) as exc:  # lock not free in time, connection lost: next time
         got.errors.append(SourceError(gathered.source.name, None, f"not stored: {store_failure(exc)}"))
         result = StoreResult()
     report = RefreshReport(
@@ -346,7 +350,9 @@ def publish_changes(
 ) -> PublishReport:
     """The config's forced merges and splits (the only writes), then the files from the store."""
     started = time.monotonic()
-    store.apply_merge_overrides(now)
+    forced = store.apply_merge_overrides(now)
+    if categories is not None:
+        categories = set(categories) | forced
     report = publish(config, store, categories)
     record_publish(store, report, time.monotonic() - started)
     return report

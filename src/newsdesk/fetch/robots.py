@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import requests
 from protego import Protego
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.config import FetchConfig
-from newsdesk.errors import FetchError, RobotsBlocked
+from newsdesk.errors import FetchError, RobotsBlocked, StoreError
 from newsdesk.fetch.http import fetch
 from newsdesk.fetch.politeness import HostLimiter, origin_of
 from newsdesk.models import Page
 from newsdesk.store import Store
 
+log = logging.getLogger(__name__)
 ROBOTS_TTL = timedelta(days=1)
 ROBOTS_RETRY = timedelta(hours=1)  # robots.txt that could not be read is asked again sooner
 
@@ -74,7 +77,7 @@ class RobotsCache:
         if cached and cached[1] > now:
             return cached[0]
         if self.store is not None:
-            fresh, body = self.store.robots(origin, now)
+            fresh, body = self._stored(origin, now)
             if fresh:
                 rules = RobotsRules(body)
                 with self._lock:
@@ -85,8 +88,19 @@ class RobotsCache:
         with self._lock:
             self._memory[origin] = (rules, now + ttl)
         if self.store is not None:
-            self.store.save_robots(origin, body, now + ttl)
+            try:
+                self.store.save_robots(origin, body, now + ttl)
+            except (SQLAlchemyError, StoreError) as exc:  # a cache: the copy in memory serves meanwhile
+                log.warning("robots.txt of %s not cached in the store: %s", origin, exc)
         return rules
+
+    def _stored(self, origin: str, now: datetime) -> tuple[bool, str | None]:
+        assert self.store is not None
+        try:
+            return self.store.robots(origin, now)
+        except SQLAlchemyError as exc:  # a cache: asking the site again is always correct
+            log.warning("robots.txt cache of %s unreadable: %s", origin, exc)
+            return False, None
 
     def _download(
         self, url: str, source: str, session: requests.Session, limiter: HostLimiter | None

@@ -120,20 +120,25 @@ class Store:
         touched: set[str] = set()
         try:
             with self.lock.transaction() as conn:
-                batch = [(item, identity_keys(item)) for item in collapse(items)]
-                known = rows.lookup(conn, {key for _, keys in batch for key in keys})
-                for item, keys in batch:
-                    change, categories = self._store_item(conn, item, keys, now, known)
-                    counts[change] += 1
-                    touched |= categories
-                for url, count in page_counts.items():
-                    memo = (page_memos or {}).get(url, PageMemo())
-                    sources.save_page(conn, url, source, count, now, memo, config_hash)
-                sources.save_attempt(conn, source, now, error, error_kind)
-                if touched:
-                    record_change(conn, touched, now)
+                try:
+                    batch = [(item, identity_keys(item)) for item in collapse(items)]
+                    known = rows.lookup(conn, {key for _, keys in batch for key in keys})
+                    for item, keys in batch:
+                        change, categories = self._store_item(conn, item, keys, now, known)
+                        counts[change] += 1
+                        touched |= categories
+                    for url, count in page_counts.items():
+                        memo = (page_memos or {}).get(url, PageMemo())
+                        sources.save_page(conn, url, source, count, now, memo, config_hash)
+                    sources.save_attempt(conn, source, now, error, error_kind)
+                    if touched:
+                        record_change(conn, touched, now)
+                except BaseException:
+                    # Before the rollback lets another writer in: the index may hold rows it removes.
+                    self.near.forget()
+                    raise
         except Exception:
-            self.near.forget()  # the index may hold rows the rollback removed
+            self.near.forget()  # the commit itself failed
             raise
         return StoreResult(
             counts[Change.NEW], counts[Change.UPDATED], counts[Change.UNCHANGED], frozenset(touched)
@@ -177,7 +182,7 @@ class Store:
         if isinstance(intent, Insert):
             row_id = rows.save(conn, intent.record, known, signature=_stored(lean))
             if lean is not None:
-                self.near.add(row_id, lean, item.published or now)
+                self.near.add(row_id, lean, item.published or now, now)
             link_translations(conn, row_id, intent.translations)
             return Change.NEW, frozenset(intent.record.categories)
         return self._fold(conn, item, intent, known, now, lean)
@@ -263,12 +268,20 @@ class Store:
                     moved += 1
         return moved
 
-    def apply_merge_overrides(self, now: datetime) -> bool:
-        """The config's forced splits and merges; the next publish shows the result."""
+    def apply_merge_overrides(self, now: datetime) -> set[str]:
+        """The config's forced splits and merges; the categories whose feeds change."""
         if not (self.dedup.never_merge or self.dedup.always_merge):
-            return False
+            return set()
         with self.lock.transaction() as conn:
-            return apply_overrides(conn, self.dedup, self.near, now)
+            changed = apply_overrides(conn, self.dedup, self.near, now)
+            if not changed:
+                return set()
+            query = sa.select(item_categories_table.c.category).where(
+                item_categories_table.c.item_id.in_(sorted(changed))
+            )
+            touched = set(conn.execute(query).scalars())
+            record_change(conn, touched, now)  # other daemons sharing the store publish them too
+            return touched
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -23,10 +23,13 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from newsdesk.errors import StoreError
 
-# SQLite writers wait this long for another process's transaction (they are short: one refresh).
-SQLITE_BUSY_TIMEOUT_MS = 60_000
+# A writer waits this long for the write lock (transactions are short: one refresh), then gives up
+# with an error that the refresh records as its source's failure.
+LOCK_WAIT_SECONDS = 60
+SQLITE_BUSY_TIMEOUT_MS = LOCK_WAIT_SECONDS * 1000
 # PostgreSQL: one advisory lock per schema, so that stores in separate schemas never wait on each other.
 PG_WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('newsdesk:' || current_schema()))"
+PG_LOCK_TIMEOUT = f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"
 DRIVERS = {"postgresql": "psycopg", "sqlite": "pysqlite"}
 INSTALL_HINT = {"postgresql+psycopg": "pip install 'newsdesk[postgres]'"}
 __all__ = [
@@ -107,10 +110,10 @@ def _sqlite_connections(engine: Engine) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we send BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: the next one may wait
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -131,7 +134,13 @@ class WriteLock:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self._threads, self._writer.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(PG_WRITE_LOCK)
-            yield conn
+        if not self._threads.acquire(timeout=LOCK_WAIT_SECONDS):
+            raise StoreError(f"the store's write lock was not free for {LOCK_WAIT_SECONDS} s")
+        try:
+            with self._writer.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(PG_LOCK_TIMEOUT)
+                    conn.exec_driver_sql(PG_WRITE_LOCK)
+                yield conn
+        finally:
+            self._threads.release()

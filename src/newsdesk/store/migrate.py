@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,13 +20,13 @@ from newsdesk.store.engine import WriteLock
 from newsdesk.store.schema import metadata
 
 HEAD = "0003"  # the newest file in migrations/versions (a test checks they agree)
-VERSION_TABLE = "alembic_version"
-# Alembic's own bookkeeping table, as it creates it.
+VERSION_TABLE = "newsdesk_schema_version"  # not alembic_version: a schema may hold another app's
+# Alembic's bookkeeping table, as it creates it.
 version_table = sa.Table(
     VERSION_TABLE,
     sa.MetaData(),
     sa.Column("version_num", sa.String(32), nullable=False),
-    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    sa.PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
 )
 
 
@@ -46,17 +47,23 @@ def create_sqlite_file(path: Path) -> None:
     kill at any moment leaves either no store or a complete empty one (never a file without tables)."""
     if path.exists():
         return
-    building = path.with_name(f".{path.name}.{os.getpid()}.new")
-    engine = sa.create_engine(f"sqlite:///{building}")
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(handle)
+    building = Path(name)
     try:
-        with engine.begin() as conn:
-            _create(conn)
-    finally:
-        engine.dispose()
-    try:
-        os.link(building, path)  # refuses to replace a store another process made meanwhile
-    except FileExistsError:
-        pass
+        engine = sa.create_engine(f"sqlite:///{building}")
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")  # a property of the file: set once
+                _create(conn)
+        finally:
+            engine.dispose()
+        try:
+            os.link(building, path)  # refuses to replace a store another process made meanwhile
+        except FileExistsError:
+            pass
+        except OSError:  # a filesystem without hard links: the store is then created in place
+            pass
     finally:
         building.unlink(missing_ok=True)
 

@@ -112,14 +112,15 @@ class NearDuplicates:
         with self._lock:
             self._index = None
 
-    def is_recent(self, moment: datetime) -> bool:
-        return moment >= self._horizon
+    def is_recent(self, moment: datetime, now: datetime) -> bool:
+        """In the index's reach: judged against today's horizon, however long the process has run."""
+        return moment >= max(self._horizon, self.horizon(now))
 
-    def add(self, row_id: int, lean: Signature, moment: datetime) -> None:
+    def add(self, row_id: int, lean: Signature, moment: datetime, now: datetime) -> None:
         """A new story of this transaction: indexed at once, so the next item of the batch sees it
         (the index was caught up when this item's candidates were asked for)."""
         with self._lock:
-            if self._index is not None and self.is_recent(moment):
+            if self._index is not None and self.is_recent(moment, now):
                 self._index.add(row_id, lean, moment)
 
     @staticmethod
@@ -134,7 +135,9 @@ class NearDuplicates:
         """Published stories similar enough to be worth judging, oldest first."""
         index = self.index(conn, now)
         ids = (
-            index.candidates(lean) if self.is_recent(moment) else self._candidates_around(conn, lean, moment)
+            index.candidates(lean)
+            if self.is_recent(moment, now)
+            else self._candidates_around(conn, lean, moment)
         )
         if not ids:
             return ()
@@ -228,9 +231,9 @@ def record_merge(conn: Connection, kept: int, merged: int, verdict: Verdict, now
     )
 
 
-def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates, now: datetime) -> bool:
-    """Forced splits and merges from the config; True when something changed (publish follows)."""
-    changed = False
+def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates, now: datetime) -> set[int]:
+    """Forced splits and merges from the config; the ids of the stories they changed."""
+    changed: set[int] = set()
     by_url = _rows_by_url(
         conn,
         {url for pair in policy.never_merge for url in pair}
@@ -249,7 +252,7 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates,
             if done:
                 conn.execute(merges_table.delete().where(merges_table.c.merged_id == first))
                 near.forget()
-                changed = True
+                changed |= {first, second}
     for first_url, second_url in policy.always_merge:
         if first_url not in by_url or second_url not in by_url:
             continue
@@ -260,7 +263,7 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates,
         if current != kept and kept != merged:
             record_merge(conn, kept, merged, Verdict(True, 1.0, "forced by dedup.always_merge"), now)
             near.forget()
-            changed = True
+            changed |= {kept, merged}
     return changed
 
 

@@ -19,6 +19,7 @@ from newsdesk.store.schema import changes_table, meta_table, pages_table, robots
 
 # Changes older than this are pruned: a publisher that far behind publishes everything instead.
 KEEP_CHANGES = timedelta(days=2)
+PRUNED = "changes_pruned_through"
 
 
 def save_attempt(
@@ -126,19 +127,24 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 
 def record_change(conn: Connection, categories: Iterable[str], now: datetime) -> None:
+    """Note which categories a write touched; changes older than KEEP_CHANGES are pruned, and the
+    highest id pruned is kept so that a publisher that far behind knows it must publish everything."""
     conn.execute(changes_table.insert().values(categories=json.dumps(sorted(categories)), at=now))
-    conn.execute(changes_table.delete().where(changes_table.c.at < now - KEEP_CHANGES))
+    old = conn.execute(
+        sa.select(sa.func.max(changes_table.c.id)).where(changes_table.c.at < now - KEEP_CHANGES)
+    ).scalar()
+    if old is not None:
+        conn.execute(changes_table.delete().where(changes_table.c.id <= old))
+        pruned = int(meta(conn, PRUNED) or 0)
+        set_meta(conn, PRUNED, str(max(pruned, old)))
 
 
 def changes_since(conn: Connection, mark: int) -> tuple[int, set[str] | None]:
+    """(newest change id, categories changed after `mark`); None: unknown, publish everything (the
+    changes after `mark` were pruned, or the store is not the one `mark` was read from)."""
     newest = conn.execute(sa.select(sa.func.max(changes_table.c.id))).scalar() or 0
-    if newest <= mark:
-        return max(newest, mark), set()
-    rows = conn.execute(
-        sa.select(changes_table.c.id, changes_table.c.categories)
-        .where(changes_table.c.id > mark, changes_table.c.id <= newest)
-        .order_by(changes_table.c.id)
-    ).all()
-    if not rows or (mark > 0 and rows[0].id != mark + 1):
-        return newest, None  # some were pruned, or ids were skipped: publish everything
-    return newest, {category for row in rows for category in json.loads(row.categories)}
+    pruned = int(meta(conn, PRUNED) or 0)
+    if newest < mark or mark < pruned:
+        return newest, None
+    rows = conn.execute(sa.select(changes_table.c.categories).where(changes_table.c.id > mark)).scalars()
+    return newest, {category for row in rows for category in json.loads(row)}
