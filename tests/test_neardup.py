@@ -12,7 +12,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsdesk.config import load_config
-from newsdesk.dedup.near import Features, NearIndex, judge, signature, translation
+from newsdesk.dedup.decide import DedupPolicy
+from newsdesk.dedup.near import Features, NearIndex, Settings, judge, signature, translation
 from newsdesk.models import Item
 from newsdesk.pipeline import open_store, run
 from newsdesk.store import Store
@@ -338,3 +339,30 @@ def test_a_story_another_process_stored_is_recognised_as_a_near_duplicate(databa
     finally:
         school.close()
         institute.close()
+
+
+def test_a_forced_merge_by_another_process_rebuilds_this_index(database: str) -> None:
+    """Which stories are published changed elsewhere: this process's index must not keep the old view."""
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    day = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    library = _story(1, "The library opens late on Fridays", "From December the library stays open.", day)
+    tank = _story(2, "Underwater acoustics: a new test tank to listen to the ocean", FULL, day, "school")
+    forcing = DedupPolicy.from_pairs(
+        enabled=True, settings=Settings(), never_merge=[], always_merge=[[library.url, tank.url]]
+    )
+    merger, other = (
+        Store(database, site_host="news.example.org", dedup=forcing),
+        Store(database, site_host="news.example.org"),
+    )
+    try:
+        merger.create(now)
+        merger.record_refresh("s", [library, tank], page_counts={}, now=now)
+        other.record_refresh("x", [], page_counts={}, now=now)
+        with other.engine.connect() as conn:
+            assert len(other.near.index(conn, now)) == 2
+        assert merger.apply_merge_overrides(now)  # the tank story is folded into the library one
+        with other.engine.connect() as conn:
+            assert len(other.near.index(conn, now)) == 1  # built anew: only published stories
+    finally:
+        merger.close()
+        other.close()

@@ -28,11 +28,13 @@ from newsdesk.dedup.near import (
     signature_bytes,
     signature_from_bytes,
 )
-from newsdesk.store.schema import alternates_table, items_table, merges_table, not_merged
+from newsdesk.store.schema import alternates_table, items_table, merges_table, meta_table, not_merged
+from newsdesk.store.sources import meta, set_meta
 
 # News pages list stories up to a few weeks old: the index holds the dedup window plus this many days,
 # so that a story first seen late is still compared in memory; only older ones go to the database.
 RECENT_EXTRA_DAYS = 30
+OVERRIDES = "merge_overrides"  # meta: how many times forced splits or merges changed the store
 CANDIDATE_COLUMNS = (
     items_table.c.id,
     items_table.c.url,
@@ -57,26 +59,33 @@ class NearDuplicates:
         self._index: NearIndex | None = None
         self._horizon = datetime.min.replace(tzinfo=UTC)
         self._watermark = 0  # the highest item id the index has looked at
+        self._overrides: str | None = None  # the store's count of forced splits and merges, when built
         self._lock = threading.Lock()
 
     def horizon(self, now: datetime) -> datetime:
         return now - timedelta(days=self.policy.settings.window_days + RECENT_EXTRA_DAYS)
 
     def index(self, conn: Connection, now: datetime) -> NearIndex:
-        """The index, caught up with every story committed so far (by any process)."""
+        """The index, caught up with every story committed so far (by any process). Forced splits and
+        merges (by any process) change which stories are published: the index is then built anew."""
         horizon = self.horizon(now)
+        newest, overrides = conn.execute(
+            sa.select(
+                sa.select(sa.func.max(items_table.c.id)).scalar_subquery(),
+                sa.select(meta_table.c.value).where(meta_table.c.key == OVERRIDES).scalar_subquery(),
+            )
+        ).one()
         with self._lock:
-            if self._index is None:
+            if self._index is None or overrides != self._overrides:
                 self._index, self._watermark = NearIndex(self.policy.settings), 0
-                self._horizon = horizon
+                self._horizon, self._overrides = horizon, overrides
             elif horizon - self._horizon > timedelta(days=1):
                 self._index.prune(horizon)
                 self._horizon = horizon
-            self._catch_up(conn, self._index)
+            self._catch_up(conn, self._index, newest or 0)
             return self._index
 
-    def _catch_up(self, conn: Connection, index: NearIndex) -> None:
-        newest = conn.execute(sa.select(sa.func.max(items_table.c.id))).scalar() or 0
+    def _catch_up(self, conn: Connection, index: NearIndex, newest: int) -> None:
         if newest <= self._watermark:
             return
         rows = conn.execute(
@@ -239,6 +248,16 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates,
         {url for pair in policy.never_merge for url in pair}
         | {url for pair in policy.always_merge for url in pair},
     )
+    changed |= _forced_splits(conn, policy, by_url)
+    changed |= _forced_merges(conn, policy, by_url, now)
+    if changed:  # every process's index must forget which stories were published
+        set_meta(conn, OVERRIDES, str(int(meta(conn, OVERRIDES) or 0) + 1))
+        near.forget()
+    return changed
+
+
+def _forced_splits(conn: Connection, policy: DedupPolicy, by_url: dict[str, int]) -> set[int]:
+    changed: set[int] = set()
     for pair in sorted(policy.never_merge, key=sorted):
         ids = [by_url[url] for url in sorted(pair) if url in by_url]
         if len(ids) != 2:
@@ -251,8 +270,12 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates,
             ).rowcount
             if done:
                 conn.execute(merges_table.delete().where(merges_table.c.merged_id == first))
-                near.forget()
                 changed |= {first, second}
+    return changed
+
+
+def _forced_merges(conn: Connection, policy: DedupPolicy, by_url: dict[str, int], now: datetime) -> set[int]:
+    changed: set[int] = set()
     for first_url, second_url in policy.always_merge:
         if first_url not in by_url or second_url not in by_url:
             continue
@@ -262,7 +285,6 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates,
         ).scalar()
         if current != kept and kept != merged:
             record_merge(conn, kept, merged, Verdict(True, 1.0, "forced by dedup.always_merge"), now)
-            near.forget()
             changed |= {kept, merged}
     return changed
 
