@@ -90,7 +90,7 @@ class Daemon:
             timezone=UTC,
         )
         # Heal a deleted or hand-edited output folder before anything else (writes only what differs).
-        self._published_change = self.store.changes_since(0)[0]
+        self._published_change = self.store.newest_change()
         publish_changes(self.config, self.store, now=self.now())
         states = self.store.source_states()
         for index, source in enumerate(s for s in self.config.sources if s.enabled):
@@ -202,7 +202,7 @@ class Daemon:
         if self.stopping.is_set():
             return
         try:
-            newest, _ = self.store.changes_since(self._published_change)
+            newest = self.store.newest_change()
         except Exception:
             log.exception("cannot read the store's changes")
             return

@@ -57,7 +57,7 @@ from newsdesk.store.items import KnownItems
 from newsdesk.store.migrate import create_sqlite_file, prepare_schema
 from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
 from newsdesk.store.schema import item_categories_table, items_table, merges_table
-from newsdesk.store.sources import changes_since, record_change
+from newsdesk.store.sources import changes_since, newest_change, record_change
 
 __all__ = ["Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
 
@@ -273,7 +273,7 @@ class Store:
         if not (self.dedup.never_merge or self.dedup.always_merge):
             return set()
         with self.lock.transaction() as conn:
-            changed = apply_overrides(conn, self.dedup, self.near, now)
+            changed = apply_overrides(conn, self.dedup, now)
             if not changed:
                 return set()
             query = sa.select(item_categories_table.c.category).where(
@@ -284,6 +284,11 @@ class Store:
             return touched
 
     # --- reading -----------------------------------------------------------------------------
+
+    def newest_change(self) -> int:
+        """The id of the last change noted; a publisher's watermark (one small query)."""
+        with self.engine.connect() as conn:
+            return newest_change(conn)
 
     def changes_since(self, mark: int) -> tuple[int, set[str] | None]:
         """(newest change id, categories touched after `mark`); None when the changes after `mark`

@@ -240,7 +240,7 @@ def record_merge(conn: Connection, kept: int, merged: int, verdict: Verdict, now
     )
 
 
-def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates, now: datetime) -> set[int]:
+def apply_overrides(conn: Connection, policy: DedupPolicy, now: datetime) -> set[int]:
     """Forced splits and merges from the config; the ids of the stories they changed."""
     changed: set[int] = set()
     by_url = _rows_by_url(
@@ -250,9 +250,8 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, near: NearDuplicates,
     )
     changed |= _forced_splits(conn, policy, by_url)
     changed |= _forced_merges(conn, policy, by_url, now)
-    if changed:  # every process's index must forget which stories were published
+    if changed:  # every process's index (this one's too) is built anew at its next look
         set_meta(conn, OVERRIDES, str(int(meta(conn, OVERRIDES) or 0) + 1))
-        near.forget()
     return changed
 
 

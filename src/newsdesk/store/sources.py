@@ -139,10 +139,14 @@ def record_change(conn: Connection, categories: Iterable[str], now: datetime) ->
         set_meta(conn, PRUNED, str(max(pruned, old)))
 
 
+def newest_change(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(changes_table.c.id))).scalar() or 0)
+
+
 def changes_since(conn: Connection, mark: int) -> tuple[int, set[str] | None]:
     """(newest change id, categories changed after `mark`); None: unknown, publish everything (the
     changes after `mark` were pruned, or the store is not the one `mark` was read from)."""
-    newest = conn.execute(sa.select(sa.func.max(changes_table.c.id))).scalar() or 0
+    newest = newest_change(conn)
     pruned = int(meta(conn, PRUNED) or 0)
     if newest < mark or mark < pruned:
         return newest, None
