@@ -144,7 +144,6 @@ def make_item(n: int, **fields) -> Item:
         "published": datetime(2026, 11, n, 9, 0, tzinfo=UTC),
         "image": None,
         "language": "en",
-        "seen_at": datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
     }
     base.update(fields)
     return Item(**base)

@@ -180,7 +180,7 @@ def test_decide(why: str, item: Item, facts: Facts, policy: DedupPolicy, kind: t
     if "change" in expected:
         assert intent.change is expected["change"]  # type: ignore[union-attr]
     if isinstance(intent, Insert):
-        assert intent.record.row_id is None and intent.record.first_seen == item.seen_at
+        assert intent.record.row_id is None and intent.record.first_seen == NOW
         assert len(intent.translations) == expected["translations"]
         if "linked" in expected:
             assert intent.translations[0][0] == expected["linked"]

@@ -29,7 +29,6 @@ def item(**fields) -> Item:
         "published": None,
         "image": None,
         "language": "en",
-        "seen_at": NOW,
     }
     base.update(fields)
     return Item(**base)
@@ -115,7 +114,7 @@ def test_identity_keys() -> None:
     short = item(url=None, summary_text="Read it.", summary_html="Read it.")
     (key,) = identity_keys(short)
     assert key.startswith("card:")
-    assert identity_keys(short) == identity_keys(replace(short, seen_at=NOW + timedelta(days=3)))
+    assert identity_keys(short) == identity_keys(replace(short, rank=7))
     assert identity_keys(replace(short, source="other")) != identity_keys(short)
 
 

@@ -286,7 +286,6 @@ def _story(n: int, title: str, summary: str, published: datetime, source: str = 
         summary_text=summary,
         categories=("research",),
         published=published,
-        seen_at=published,
     )
 
 

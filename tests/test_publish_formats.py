@@ -83,7 +83,7 @@ def test_rss_has_self_link_and_non_permalink_guids(published: Config) -> None:
     self_link = channel.find(f"{ATOM}link")
     assert self_link is not None and self_link.get("rel") == "self"
     assert self_link.get("href") == "https://news.example.org/research.rss"
-    assert channel.findtext("link") == "https://news.example.org/"
+    assert channel.findtext("link") == "https://news.example.org/#research"  # its section of index.html
     guids = channel.findall("item/guid")
     assert guids and all(g.get("isPermaLink") == "false" and g.text.startswith("tag:") for g in guids)
 

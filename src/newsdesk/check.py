@@ -1,15 +1,18 @@
-"""What `newsdesk check` reports beyond validation: categories invented from unknown labels."""
+"""What `newsdesk check` reports beyond validation: categories made from labels the config does not
+name, and labels so alike (accents, case, a plural) that they are likely one category."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections import defaultdict
 from datetime import datetime
 
 from newsdesk.config import Config
 from newsdesk.normalize.categories import ancestors
 
 
-def unconfigured_categories(config: Config, now: datetime) -> list[tuple[str, int]]:
-    """Categories in the store that no config entry names (nor is a parent of); empty if no store yet."""
+def check_notes(config: Config, now: datetime) -> list[str]:
+    """One line per note; empty without a store yet. Opens the store, so its problems come first."""
     from newsdesk.store import store_exists
 
     if not store_exists(config.database_url):
@@ -19,9 +22,33 @@ def unconfigured_categories(config: Config, now: datetime) -> list[tuple[str, in
     store = open_store(config, now)
     try:
         known = {parent for category in config.categories for parent in ancestors(category.id)}
-        return [
-            (category, store.item_count_in_category(category))
+        labels = store.category_labels()
+        notes = [
+            f"note: category {category!r} ({labels.get(category, category)!r}, "
+            f"{store.item_count_in_category(category)} items) comes from a label that is not in "
+            "categories; add it with a title or make the label an alias"
             for category in sorted(store.categories_in_use() - known)
         ]
     finally:
         store.close()
+    shown = {category.id: category.display_title for category in config.categories} | labels
+    for group in alike_labels(shown):
+        written = ", ".join(f"{shown[category]!r} ({category})" for category in group)
+        notes.append(
+            f"hint: labels {written} differ only by accents, case or a plural; if they are one "
+            "category, list them as aliases of it in categories"
+        )
+    return notes
+
+
+def alike_labels(labels: dict[str, str]) -> list[list[str]]:
+    """Categories whose labels are the same once accents, case and a plural 's'/'x' are set aside."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for category, label in sorted(labels.items()):
+        groups[_loose(label)].append(category)
+    return [group for _, group in sorted(groups.items()) if len(group) > 1]
+
+
+def _loose(label: str) -> str:
+    folded = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
+    return " ".join(word.rstrip("sx") or word for word in folded.split())

@@ -28,6 +28,11 @@ def local_day(moment: datetime, zone_name: str) -> date:
 
 def day_text(moment: datetime, zone_name: str, language: str) -> str:
     """'26 novembre 2026' (fr), 'November 26, 2026' (en): the day in the zone, written for the language."""
+    return written_day(local_day(moment, zone_name), language)
+
+
+def written_day(day: date, language: str) -> str:
+    """A day as a reader of `language` writes it; an unknown language gets English."""
     from babel.core import Locale, UnknownLocaleError
     from babel.dates import format_date
 
@@ -35,7 +40,7 @@ def day_text(moment: datetime, zone_name: str, language: str) -> str:
         locale = Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         locale = Locale.parse("en")
-    return format_date(local_day(moment, zone_name), format="long", locale=locale)
+    return format_date(day, format="long", locale=locale)
 
 
 def moment_text(moment: datetime | None, zone_name: str) -> str:

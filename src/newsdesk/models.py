@@ -56,8 +56,9 @@ class Item:
     image: str | None
     language: str
     guid: str | None = None
-    seen_at: datetime | None = None
     new_categories: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # (category id, label as the page wrote it) for new ones
+    rank: int = 0  # where the card stands: the source's place in the config, then page order
     unparsed_date: str | None = None
     page_url: str = ""
 
@@ -87,6 +88,7 @@ class StoredItem:
     keys: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     content_hash: str = ""
+    seen_rank: int = field(default=0, compare=False)
     row_id: int | None = field(default=None, compare=False)
     duplicate_of: int | None = field(default=None, compare=False)
     alternates: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (language, url)

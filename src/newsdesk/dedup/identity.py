@@ -122,7 +122,7 @@ def _union(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
 def new_record(item: Item, *, now: datetime, site_host: str) -> StoredItem:
     """First sighting: identity minted here and never changed afterwards."""
     keys = identity_keys(item)
-    seen = item.seen_at or now
+    seen = now  # one moment for the whole refresh: its undated stories tie, and keep page order by rank
     published = item.published or seen
     record = StoredItem(
         entry_id=f"tag:{site_host},{seen:%Y-%m-%d}:{_digest(keys[0])}",
@@ -135,6 +135,7 @@ def new_record(item: Item, *, now: datetime, site_host: str) -> StoredItem:
         date_from_source=item.published is not None,
         updated=published,
         first_seen=seen,
+        seen_rank=item.rank,
         image=item.image,
         language=item.language,
         content_source=item.origin,

@@ -56,7 +56,7 @@ class Normalizer:
             title = shorten(summary_text, TITLE_FROM_SUMMARY)  # RSS allows items with no title
         if not title:
             return None
-        categories, invented = self.categories.resolve(raw.categories)
+        categories, invented, labels = self.categories.resolve(raw.categories)
         if not categories and self.source.category:
             categories = (self.source.category,)
         published = parse_date(
@@ -77,8 +77,8 @@ class Normalizer:
             image=canonical_url(raw.image),
             language=self.language,
             guid=clean_text(raw.guid) or None,
-            seen_at=fetched_at,
             new_categories=invented,
+            labels=labels,
             unparsed_date=raw.date_text if raw.date_text and published is None else None,
             page_url=raw.page_url,
         )

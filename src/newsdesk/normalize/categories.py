@@ -7,7 +7,9 @@ import unicodedata
 from collections.abc import Iterable
 
 from newsdesk.config import RESERVED_CATEGORY_IDS, Config
-from newsdesk.text import LABEL_SEPARATOR, normalize_label
+from newsdesk.text import LABEL_SEPARATOR, clean_text, normalize_label
+
+Labels = tuple[tuple[str, str], ...]  # (category id, the last segment's label as the page wrote it)
 
 
 def slugify(text: str) -> str:
@@ -22,6 +24,18 @@ def category_for_unknown_label(label: str) -> str | None:
     if parts and parts[0] in RESERVED_CATEGORY_IDS:
         parts[0] += "-news"  # a label "All" must not take the place of all.atom
     return "/".join(parts) or None
+
+
+def segment_labels(category_id: str, label: str) -> Labels:
+    """'student-life/clubs' from 'Student life | Clubs' -> each id with its own segment as written.
+
+    A configured parent ('Vie étudiante | Clubs' -> 'student-life/clubs') gives labels to the segments
+    it made itself, counted from the end."""
+    ids = list(reversed(ancestors(category_id)))
+    written = [clean_text(part) for part in LABEL_SEPARATOR.split(label)]
+    written = [part for part in written if part and slugify(part)]
+    pairs = zip(reversed(ids), reversed(written), strict=False)
+    return tuple(reversed([(category, part) for category, part in pairs]))
 
 
 def ancestors(category_id: str) -> list[str]:
@@ -49,10 +63,12 @@ class CategoryResolver:
         rest = category_for_unknown_label(parts[1])
         return f"{parent}/{rest}" if parent and rest else None
 
-    def resolve(self, labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Return (category ids, ids made from unknown labels), each without repeats, in label order."""
+    def resolve(self, labels: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...], Labels]:
+        """Return (category ids, ids made from unknown labels, the labels those were made from),
+        each without repeats, in label order."""
         found: list[str] = []
         invented: list[str] = []
+        written: dict[str, str] = {}
         for label in labels:
             key = normalize_label(label)
             if not key:
@@ -66,9 +82,12 @@ class CategoryResolver:
                 continue
             if category not in self.known and category not in invented:
                 invented.append(category)
+                for made, part in segment_labels(category, label):
+                    if made not in self.known:
+                        written.setdefault(made, part)
             if category not in found:
                 found.append(category)
-        return tuple(found), tuple(invented)
+        return tuple(found), tuple(invented), tuple(written.items())
 
 
 def relabelled(config: Config) -> dict[str, str]:
@@ -81,3 +100,11 @@ def relabelled(config: Config) -> dict[str, str]:
             if invented and invented not in known and invented != category.id:
                 mapping.setdefault(invented, category.id)
     return mapping
+
+
+def label_preference(label: str) -> tuple[int, int, str]:
+    """Which of a category's labels to show when a site writes it several ways ("Evenement",
+    "Événement", "événement"): the one with the most accents, then capitals; whatever order they came in."""
+    accents = sum(1 for char in label if ord(char) > 127)
+    capitals = sum(1 for char in label if char.isupper())
+    return (accents, capitals, label)

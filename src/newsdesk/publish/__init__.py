@@ -1,29 +1,33 @@
 """Stored items -> every output file. Reads only the store, never the network.
 
-Per feed (all, each category and each parent): <name>.atom, <name>.rss, <name>.json and
-embed/<name>.html, all from the same entries in the same order; then feeds.opml, index.html and the
-static embed.js and feed.xsl. Every file is written atomically and only when its bytes change.
+Per feed (all, each category and each parent): <name>.atom, <name>.rss, <name>.json, the page a
+browser gets for it (<name>.html) and embed/<name>.html, all from the same entries in the same order;
+then feeds.opml, index.html, the site's icon (and logo) and the static embed.js and feed.xsl. Dates are
+written in the zone of the site (or of the story's source), so the day a person reads is the site's.
+Every file is written atomically and only when its bytes change.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from importlib import resources
 from pathlib import Path
 
-from newsdesk.config import Config, default_category_title
+from newsdesk.config import Config
+from newsdesk.localtime import local
 from newsdesk.errors import PublishError
 from newsdesk.models import StoredItem
 from newsdesk.normalize.categories import ancestors
 from newsdesk.publish.atom import FeedInfo, render_atom
 from newsdesk.publish.files import write_if_changed
+from newsdesk.publish.images import SiteImages, site_images
 from newsdesk.publish.jsonfeed import render_json_feed
 from newsdesk.publish.opml import render_opml
-from newsdesk.publish.pages import FeedPage, render_embed, render_index
+from newsdesk.publish.pages import FeedPage, render_embed, render_feed_page, render_index
 from newsdesk.publish.rss import render_rss
 from newsdesk.store import Store
 
@@ -66,10 +70,36 @@ def feed_names(categories: Iterable[str]) -> dict[str, str]:
     return names
 
 
-def category_titles(config: Config, categories: Iterable[str]) -> dict[str, str]:
-    titles = {category: default_category_title(category) for category in categories}
-    titles.update({category.id: category.display_title for category in config.categories})
-    return titles
+def category_titles(
+    config: Config, categories: Iterable[str], labels: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Configured titles; a category made from page labels reads as the sites wrote them
+    ("Höhenpark Killesberg"), under its parent's title ("Student life - Clubs")."""
+    configured = {category.id: category.display_title for category in config.categories}
+    written = labels or {}
+
+    def title(category: str) -> str:
+        if category in configured:
+            return configured[category]
+        parent, _, segment = category.rpartition("/")
+        own = written.get(category) or segment.replace("-", " ").capitalize()
+        return f"{title(parent)} - {own}" if parent else own
+
+    return {category: title(category) for category in {*categories, *configured}}
+
+
+def in_zone(config: Config, entry: StoredItem) -> StoredItem:
+    """The entry's times on the clock of its source's zone (else the site's): same instants, the
+    day a person reads is the site's day."""
+    source = entry.content_source.partition(" ")[0]
+    zone = next((s.timezone for s in config.sources if s.name == source and s.timezone), None)
+    zone = zone or config.site.timezone
+    return replace(
+        entry,
+        published=local(entry.published, zone),
+        updated=local(entry.updated, zone),
+        first_seen=local(entry.first_seen, zone),
+    )
 
 
 def published_categories(config: Config, store: Store) -> set[str]:
@@ -85,7 +115,9 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
     feed.xsl) are rewritten every time, which costs nothing when their bytes did not change.
     """
     every = published_categories(config, store)
-    titles = category_titles(config, every)
+    titles = category_titles(config, every, store.category_labels())
+    images = site_images(config)
+    language = config.site.language
     wanted = every
     if categories is not None:
         wanted = every & {parent for category in categories for parent in ancestors(category)}
@@ -95,12 +127,13 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
     pages: list[FeedPage] = []
     names = feed_names(every)
     for category in [None, *sorted(every)]:
-        info = _feed_info(config, category, titles, names)
-        entries = store.latest_items(category, config.max_entries)
+        info = _feed_info(config, category, titles, names, images)
+        entries = [in_zone(config, entry) for entry in store.latest_items(category, config.max_entries)]
         page = FeedPage(category, info, titles[category] if category else "All news", entries)
         pages.append(page)
         if category is None or category in wanted:
-            _write_feed(report, folder, page, titles, _updated(entries, empty_updated), config.site.language)
+            _write_feed(report, folder, page, titles, _updated(entries, empty_updated), language)
+            report.write(folder, f"{info.name}.html", partial(render_feed_page, page, language=language))
     report.write(
         folder,
         "feeds.opml",
@@ -112,30 +145,46 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
         folder,
         "index.html",
         lambda: render_index(
-            title=config.site.title, site_url=config.site.url, language=config.site.language, feeds=pages
+            title=config.site.title,
+            site_url=config.site.url,
+            language=language,
+            feeds=pages,
+            icon_url=images.icon_url,
         ),
     )
+    for name, image in images.files.items():
+        report.write(folder, name, partial(bytes, image))
     for asset in STATIC_ASSETS:
         report.write(folder, asset, partial(_asset, asset))
     return report
 
 
 def _feed_info(
-    config: Config, category: str | None, titles: dict[str, str], names: dict[str, str]
+    config: Config,
+    category: str | None,
+    titles: dict[str, str],
+    names: dict[str, str],
+    images: SiteImages,
 ) -> FeedInfo:
-    title = config.site.title if category is None else f"{config.site.title}: {titles[category]}"
-    subtitle = (
-        f"Latest news from {config.site.title}"
-        if category is None
-        else f"{titles[category]} news from {config.site.title}"
-    )
+    site = config.site
+    name = ALL if category is None else names[category]
+    if category is None:
+        title, subtitle, html_url = site.title, f"The latest stories from {site.title}.", site.url
+    else:
+        title = f"{site.title}: {titles[category]}"
+        subtitle = f"The latest stories from {site.title} in {titles[category]}."
+        html_url = f"{site.url}#{name}"  # its section of index.html
     return FeedInfo(
-        name=ALL if category is None else names[category],
+        name=name,
         title=title,
-        site_url=config.site.url,
-        author=config.site.author,
-        language=config.site.language,
+        site_url=site.url,
+        author=site.author,
+        language=site.language,
         subtitle=subtitle,
+        html_url=html_url,
+        icon_url=images.icon_url,
+        logo_url=images.logo_url,
+        rss_image_url=images.rss_image_url,
     )
 
 
@@ -158,7 +207,9 @@ def _write_feed(
         f"{info.name}.atom",
         lambda: render_atom(info, entries, category_titles=titles, updated=updated),
     )
-    report.write(folder, f"{info.name}.rss", lambda: render_rss(info, entries, updated=updated))
+    report.write(
+        folder, f"{info.name}.rss", lambda: render_rss(info, entries, category_titles=titles, updated=updated)
+    )
     report.write(folder, f"{info.name}.json", lambda: render_json_feed(info, entries, category_titles=titles))
     report.write(folder, f"embed/{info.name}.html", lambda: render_embed(page, language=language))
 

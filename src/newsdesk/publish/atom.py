@@ -48,6 +48,14 @@ class FeedInfo:
     author: str
     language: str
     subtitle: str | None = None
+    html_url: str = ""  # the page for people: the feed's section of index.html
+    icon_url: str | None = None
+    logo_url: str | None = None
+    rss_image_url: str | None = None
+
+    @property
+    def page_url(self) -> str:
+        return self.html_url or self.site_url
 
     def url_for(self, extension: str) -> str:
         """The public address of this feed in one format: site.url + name.extension."""
@@ -80,8 +88,12 @@ def render_atom(
     feed.updated(updated)
     feed.author({"name": info.author})
     feed.link(href=info.self_url, rel="self", type="application/atom+xml")
-    feed.link(href=info.site_url, rel="alternate", type="text/html")
+    feed.link(href=info.page_url, rel="alternate", type="text/html")
     feed.language(info.language)
+    if info.icon_url:
+        feed.icon(info.icon_url)
+    if info.logo_url:
+        feed.logo(info.logo_url)
     feed.generator("newsdesk", version=__version__, uri=GENERATOR_URI)
     for stored in entries:  # already newest first; append keeps that order
         entry = feed.add_entry(order="append")
@@ -95,14 +107,13 @@ def render_atom(
             entry.link(href=stored.url)  # rel="alternate" is Atom's default
         for language, url in stored.alternates:  # the same story in another language
             extras.links.append({"rel": "alternate", "type": "text/html", "hreflang": language, "href": url})
-        if stored.summary_html:
+        if stored.summary_html:  # with none, nothing: a reader would show the title twice
             entry.summary(stored.summary_html, type="html")
-        else:  # readers and validators expect some text; the title is what there is
-            entry.summary(stored.title, type="text")
         if not stored.url:
             # Atom needs an alternate link or a content element: a story from no page gets its text.
             entry.content(stored.summary_html or html.escape(stored.title), type="html")
-        entry.published(stored.published)
+        if stored.date_from_source:  # an undated story gets no date a reader would take for its own
+            entry.published(stored.published)
         entry.updated(max(stored.updated, stored.published))
         for category in stored.categories:
             entry.category(term=category, label=category_titles.get(category, category))

@@ -18,7 +18,7 @@ def render_json_feed(
     document: dict[str, Any] = {
         "version": VERSION,
         "title": info.title,
-        "home_page_url": info.site_url,
+        "home_page_url": info.page_url,
         "feed_url": info.url_for("json"),
         "language": info.language,
         "authors": [{"name": info.author}],
@@ -26,6 +26,8 @@ def render_json_feed(
     }
     if info.subtitle:
         document["description"] = info.subtitle
+    if info.icon_url:
+        document["icon"] = document["favicon"] = info.icon_url
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -37,11 +39,12 @@ def _item(entry: StoredItem, info: FeedInfo, category_titles: dict[str, str]) ->
     if entry.summary_html:
         item["content_html"] = entry.summary_html
         item["summary"] = entry.summary_text
-    else:
-        item["content_text"] = entry.summary_text or entry.title  # 1.1: content_html or content_text
+    else:  # 1.1 wants content_html or content_text; an empty one spares readers the title twice
+        item["content_text"] = entry.summary_text
     if entry.image:
         item["image"] = entry.image
-    item["date_published"] = entry.published.isoformat()
+    if entry.date_from_source:  # undated: no date a reader would take for the story's own
+        item["date_published"] = entry.published.isoformat()
     item["date_modified"] = max(entry.updated, entry.published).isoformat()
     if entry.categories:
         item["tags"] = [category_titles.get(category, category) for category in entry.categories]

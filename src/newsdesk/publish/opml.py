@@ -44,5 +44,5 @@ def _feed_outline(parent: etree._Element, info: FeedInfo, text: str) -> None:
         text=text,
         title=text,
         xmlUrl=info.url_for("atom"),
-        htmlUrl=info.site_url,
+        htmlUrl=info.page_url,
     )

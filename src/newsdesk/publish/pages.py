@@ -1,4 +1,6 @@
-"""index.html and embed/<name>.html: pages for people, rendered by Jinja2 with autoescaping on.
+"""index.html, <name>.html (a feed opened in a browser) and embed/<name>.html: pages for people,
+rendered by Jinja2 with autoescaping on. Dates come in the site's zone; they are written out in the
+page's language, and only for stories whose source dated them.
 
 Every value from a feed is inserted as escaped text; links are the canonical http(s) URLs the
 normalizer kept, so nothing from a source can run script on our pages or a partner's.
@@ -12,6 +14,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from newsdesk.localtime import written_day
 from newsdesk.models import StoredItem
 from newsdesk.publish.atom import FeedInfo
 from newsdesk.text import shorten
@@ -45,14 +48,23 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["shorten"] = lambda text, limit=SUMMARY_CHARS: shorten(text, limit)
+    environment.filters["day"] = lambda moment, language: written_day(moment.date(), language)
     return environment
 
 
-def render_index(*, title: str, site_url: str, language: str, feeds: Sequence[FeedPage]) -> bytes:
+def render_index(
+    *, title: str, site_url: str, language: str, feeds: Sequence[FeedPage], icon_url: str | None
+) -> bytes:
     template = _environment().get_template("index.html.j2")
     return template.render(
-        title=title, site_url=site_url, language=language, feeds=feeds, limit=INDEX_ITEMS
+        title=title, site_url=site_url, language=language, feeds=feeds, limit=INDEX_ITEMS, icon_url=icon_url
     ).encode("utf-8")
+
+
+def render_feed_page(page: FeedPage, *, language: str) -> bytes:
+    """What a browser gets for a feed: the stories, and how to follow them in a feed reader."""
+    template = _environment().get_template("feed.html.j2")
+    return template.render(feed=page, language=language).encode("utf-8")
 
 
 def render_embed(page: FeedPage, *, language: str) -> bytes:

@@ -16,13 +16,17 @@ from newsdesk.publish.atom import GENERATOR_URI, FeedInfo, with_stylesheet
 _LOCALE_LOCK = threading.Lock()
 
 
-def render_rss(info: FeedInfo, entries: Sequence[StoredItem], *, updated: datetime) -> bytes:
+def render_rss(
+    info: FeedInfo, entries: Sequence[StoredItem], *, category_titles: dict[str, str], updated: datetime
+) -> bytes:
     feed = FeedGenerator()
     feed.title(info.title)
     feed.description(info.subtitle or info.title)
     # RSS <link> comes from the last link() call: self first, the site last.
     feed.link(href=info.url_for("rss"), rel="self", type="application/rss+xml")
-    feed.link(href=info.site_url, rel="alternate")
+    feed.link(href=info.page_url, rel="alternate")
+    if info.rss_image_url:
+        feed.image(url=info.rss_image_url, title=info.title, link=info.page_url)
     feed.language(info.language)
     feed.lastBuildDate(updated)  # feedgen's default is "now": same data must give same bytes
     feed.generator("newsdesk", version=__version__, uri=GENERATOR_URI)
@@ -35,9 +39,10 @@ def render_rss(info: FeedInfo, entries: Sequence[StoredItem], *, updated: dateti
         entry.guid(stored.entry_id, permalink=stored.entry_id == stored.url)
         if stored.summary_html:
             entry.description(stored.summary_html)
-        entry.pubDate(stored.published)
+        if stored.date_from_source:  # undated: no date a reader would take for the story's own
+            entry.pubDate(stored.published)
         for category in stored.categories:
-            entry.category(term=category)
+            entry.category(term=category_titles.get(category, category))
     with _LOCALE_LOCK:
         document: bytes = feed.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return with_stylesheet(document)

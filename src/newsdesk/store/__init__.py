@@ -54,6 +54,7 @@ from newsdesk.store.engine import (
     store_failure,
 )
 from newsdesk.store.items import KnownItems
+from newsdesk.store.labels import all_labels, save_labels
 from newsdesk.store.migrate import create_sqlite_file, prepare_schema
 from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
 from newsdesk.store.schema import item_categories_table, items_table, merges_table
@@ -127,6 +128,7 @@ class Store:
                         change, categories = self._store_item(conn, item, keys, now, known)
                         counts[change] += 1
                         touched |= categories
+                    touched |= save_labels(conn, (pair for item in items for pair in item.labels))
                     for url, count in page_counts.items():
                         memo = (page_memos or {}).get(url, PageMemo())
                         sources.save_page(conn, url, source, count, now, memo, config_hash)
@@ -314,6 +316,11 @@ class Store:
         """Newest first; a category includes its sub-categories; None means every item."""
         with self.engine.connect() as conn:
             return rows.latest(conn, category, limit)
+
+    def category_labels(self) -> dict[str, str]:
+        """{'evenement': 'Événement'}: the categories made from page labels, as the sites wrote them."""
+        with self.engine.connect() as conn:
+            return all_labels(conn)
 
     def categories_in_use(self) -> set[str]:
         with self.engine.connect() as conn:

@@ -35,7 +35,19 @@ DISTINCT_CATEGORIES = sa.text(
     )
     """
 )
-NEWEST = (items_table.c.published.desc(), items_table.c.entry_id.desc())
+# Newest first; stories of one date first seen in one refresh (undated cards, most often) in the order
+# of the source list and the page, then as they were stored.
+NEWEST = (
+    items_table.c.published.desc(),
+    items_table.c.first_seen.desc(),
+    items_table.c.seen_rank,
+    items_table.c.id,
+)
+
+
+def newest_first(row: Any) -> tuple[float, float, int, int]:
+    """NEWEST, for rows already read (a category's newest, gathered from its sub-categories)."""
+    return (-row.published.timestamp(), -row.first_seen.timestamp(), row.seen_rank, row.id)
 
 
 @dataclass
@@ -123,6 +135,7 @@ def save(
         "date_from_source": record.date_from_source,
         "updated": record.updated,
         "first_seen": record.first_seen,
+        "seen_rank": record.seen_rank,
         "content_source": record.content_source,
         "content_hash": record.content_hash,
         "sources": json.dumps(list(record.sources)),
@@ -167,7 +180,7 @@ def latest(conn: Connection, category: str | None, limit: int) -> list[StoredIte
         return load(conn, query.order_by(*NEWEST).limit(limit))
     members = [c for c in categories_in_use(conn) if category in ancestors(c)]
     rows = {row.id: row for member in members for row in _newest_in(conn, member, limit)}
-    chosen = sorted(rows.values(), key=lambda row: (row.published, row.entry_id), reverse=True)
+    chosen = sorted(rows.values(), key=newest_first)
     ids = [row.id for row in chosen[:limit]]
     return load(conn, query.where(items_table.c.id.in_(ids)).order_by(*NEWEST))
 
@@ -175,12 +188,12 @@ def latest(conn: Connection, category: str | None, limit: int) -> list[StoredIte
 def _newest_in(conn: Connection, category: str, limit: int) -> list[Any]:
     """The newest `limit` published items of one category, and any tied with the last of them."""
     query = (
-        sa.select(items_table.c.id, items_table.c.published, items_table.c.entry_id)
+        sa.select(items_table.c.id, items_table.c.published, items_table.c.first_seen, items_table.c.seen_rank)
         .join_from(item_categories_table, items_table, items_table.c.id == item_categories_table.c.item_id)
         .where(item_categories_table.c.category == category, items_table.c.duplicate_of.is_(None))
     )
     rows = list(conn.execute(query.order_by(item_categories_table.c.published.desc()).limit(limit)))
-    if len(rows) == limit:  # ties at the boundary are ordered by entry_id later: fetch them all
+    if len(rows) == limit:  # ties at the boundary are ordered by first sighting later: fetch them all
         rows += conn.execute(query.where(item_categories_table.c.published == rows[-1].published))
     return rows
 
@@ -232,6 +245,7 @@ def load(conn: Connection, query: sa.Select[Any], *, translations: bool = True) 
             date_from_source=row.date_from_source,
             updated=row.updated,
             first_seen=row.first_seen,
+            seen_rank=row.seen_rank,
             image=row.image,
             language=row.language,
             content_source=row.content_source,

@@ -45,6 +45,9 @@ items_table = sa.Table(
     sa.Column("date_from_source", sa.Boolean, nullable=False),
     sa.Column("updated", UTCDateTime, nullable=False, index=True),
     sa.Column("first_seen", UTCDateTime, nullable=False),
+    # Where the story stood when first seen (source's place in the config, then page order): stories
+    # first seen in one refresh with one date keep the order the site gave them.
+    sa.Column("seen_rank", sa.BigInteger, nullable=False, default=0, server_default="0"),
     sa.Column("content_source", sa.Text, nullable=False),  # source and page of the text
     sa.Column("content_hash", sa.String(40), nullable=False),
     sa.Column("sources", sa.Text, nullable=False),
@@ -143,6 +146,15 @@ changes_table = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("categories", sa.Text, nullable=False),  # JSON list
     sa.Column("at", UTCDateTime, nullable=False, index=True),
+)
+
+category_labels_table = sa.Table(
+    # A category made from a page label is shown with the label as the site wrote it ("Événement"),
+    # its id being an ASCII slug ("evenement"). `label` is the last segment's label.
+    "category_labels",
+    metadata,
+    sa.Column("category", sa.Text, primary_key=True),
+    sa.Column("label", sa.Text, nullable=False),
 )
 
 meta_table = sa.Table(
