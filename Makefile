@@ -47,5 +47,9 @@ bench-quick: $(VENV)/.dev
 check: $(BIN)/newsdesk
 	$(BIN)/newsdesk check --config $(CONFIG)
 
+# Every file the targets above generate: the virtualenv, the store, the published files (feeds/README.md
+# stays), caches of the tools and of the benchmarks.
 clean:
-	rm -rf $(VENV) state feeds/*.atom
+	rm -rf $(VENV) state bench/.cache .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
+	[ ! -d feeds ] || find feeds -mindepth 1 ! -name README.md -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
