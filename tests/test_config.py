@@ -426,6 +426,37 @@ def test_duplicate_key_inside_a_source_is_reported(tmp_path: Path) -> None:
     assert [p for p in problems if p.startswith("config.yaml:9 sources[0].url: duplicate key")], problems
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            SITE + FEED_SOURCE + "    evrey: 30m\n",
+            "config.yaml:9 sources[0].evrey: unknown key; did you mean 'every'?",
+        ),
+        (
+            SITE + "  timezon: Europe/Paris\n",
+            "config.yaml:5 site.timezon: unknown key; did you mean 'timezone'?",
+        ),
+        (SITE + "fetch:\n  worker: 4\n", "config.yaml:6 fetch.worker: unknown key; did you mean 'workers'?"),
+        (
+            SITE + FEED_SOURCE.replace("feed\n", "html\n") + "    select:\n      item: li\n      titel: h3\n",
+            "config.yaml:11 sources[0].select.titel: unknown key; did you mean 'title'?",
+        ),
+        (SITE + FEED_SOURCE + "    colour: blue\n", "config.yaml:9 sources[0].colour: unknown key"),
+    ],
+    ids=["source", "site", "fetch", "select", "nothing-alike"],
+)
+def test_unknown_key_suggests_the_nearest_known_one(tmp_path: Path, text: str, expected: str) -> None:
+    problems = problems_of(tmp_path, text)
+    assert expected in problems, problems
+
+
+def test_a_wrong_selector_is_quoted_as_written(tmp_path: Path) -> None:
+    text = SITE + FEED_SOURCE.replace("feed\n", "html\n") + "    select:\n      item: li\n      title: h3\n"
+    (problem,) = problems_of(tmp_path, text + "      link: a@@href\n")
+    assert problem.startswith("config.yaml:12 sources[0].select.link: invalid CSS selector 'a@@href': ")
+
+
 def test_path_key_is_unknown(tmp_path: Path) -> None:
     assert problems_of(tmp_path, SITE + "path: /srv/feeds\n") == ["config.yaml:5 path: unknown key"]
 

@@ -130,7 +130,9 @@ def test_backoff_grows_with_failures_and_resets_on_success(
     httpserver.clear()
     httpserver.no_handler_status_code = 404
     httpserver.expect_request("/flaky").respond_with_data(
-        "<rss version='2.0'><channel><title>t</title></channel></rss>", content_type="application/rss+xml"
+        "<rss version='2.0'><channel><title>t</title><item><title>Back</title><link>https://example.org/b</link>"
+        "</item></channel></rss>",
+        content_type="application/rss+xml",
     )
     run(config, now=clock)
     state = state_of(config, "flaky", clock)

@@ -65,3 +65,26 @@ def test_status_before_any_run_creates_nothing(make_config, clock, tmp_path) -> 
     (row,) = json.loads(out.getvalue())
     assert row["state"] == "new" and row["next_due"] == clock().isoformat()
     assert not (tmp_path / "state").exists()
+
+
+def test_status_prints_times_on_the_sites_clock_with_its_zone(
+    httpserver: HTTPServer, tmp_path, clock
+) -> None:
+    from newsdesk.config import load_config
+
+    from helpers import write_config
+
+    httpserver.expect_request("/ok").respond_with_data(page(card("A", "/a")), content_type="text/html")
+    path = write_config(tmp_path, html_source("paris", [httpserver.url_for("/ok")], every="30m"))
+    path.write_text(
+        path.read_text().replace("  language: en\n", "  language: fr\n  timezone: Europe/Paris\n")
+    )
+    config = load_config(path)
+    run(config, now=clock)  # 12:00 UTC
+    table = io.StringIO()
+    print_status(config, clock(), table, as_json=False)
+    row = table.getvalue().splitlines()[1]
+    assert "2026-11-29 13:00 CET" in row and "2026-11-29 13:30 CET" in row  # last success, next due
+    out = io.StringIO()
+    print_status(config, clock(), out, as_json=True)
+    assert json.loads(out.getvalue())[0]["last_success"] == "2026-11-29T12:00:00+00:00"  # data stays UTC

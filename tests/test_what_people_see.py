@@ -57,7 +57,9 @@ def shown_days(config: Config, name: str) -> list[str]:
 
 def test_a_french_card_shows_its_own_day_in_french_everywhere(tmp_path: Path, httpserver: HTTPServer) -> None:
     url = serve_page(
-        httpserver, "/fr/", card("Journée portes ouvertes", "/fr/jpo", date="14 février 2024", label="Research")
+        httpserver,
+        "/fr/",
+        card("Journée portes ouvertes", "/fr/jpo", date="14 février 2024", label="Research"),
     )
     config = configure(tmp_path, html_source("ecole", [url], language="fr"), language="fr")
     assert not run(config, now=Clock()).failed
@@ -72,7 +74,9 @@ def test_a_french_card_shows_its_own_day_in_french_everywhere(tmp_path: Path, ht
     assert rss.findtext("channel/item/pubDate") == "Wed, 14 Feb 2024 00:00:00 +0100"
 
 
-def test_an_english_site_in_paris_shows_the_paris_day_in_english(tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_an_english_site_in_paris_shows_the_paris_day_in_english(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
     url = serve_page(httpserver, "/en/", card("Open day", "/en/open-day", date="26 November 2026"))
     config = configure(tmp_path, html_source("school", [url]))
     assert not run(config, now=Clock()).failed
@@ -191,7 +195,9 @@ def test_labels_the_config_makes_one_category_are_one(tmp_path: Path, httpserver
     url = serve_page(httpserver, "/e/", *cards)
     path = write_config(tmp_path, html_source("e", [url]))
     text = path.read_text(encoding="utf-8").replace(
-        "categories:\n", "categories:\n  - id: events\n    title: Événements\n    aliases: [Événement, Évènements]\n", 1
+        "categories:\n",
+        "categories:\n  - id: events\n    title: Événements\n    aliases: [Événement, Évènements]\n",
+        1,
     )
     path.write_text(text, encoding="utf-8")
     config = load_config(path)

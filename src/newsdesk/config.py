@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,7 @@ DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_INTERVAL = timedelta(hours=1)
 RESERVED_CATEGORY_IDS = frozenset({"all", "embed", "feeds", "index"})
+IMAGE_FILES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp"})
 Location = tuple[str | int, ...]  # a key path in the YAML document: ("sources", 2, "select")
 
 
@@ -45,6 +47,25 @@ class SiteConfig(_Strict):
     author: str = Field(min_length=1)
     language: str = "en"
     timezone: str = "UTC"
+    # The site's icon (square) and logo (wide): an http(s) address, or an image file beside config.yaml
+    # that is published with the feeds. A default icon ships.
+    icon: str | None = None
+    logo: str | None = None
+
+    @field_validator("icon", "logo")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return value
+        if parts.scheme or PurePosixPath(parts.path).suffix.lower() not in IMAGE_FILES:
+            raise ValueError(
+                f"must be an http(s) address or an image file ({', '.join(sorted(IMAGE_FILES))}), "
+                f"got {value!r}"
+            )
+        return value
 
     @field_validator("url")
     @classmethod
@@ -264,6 +285,14 @@ class Config(_Strict):
         file = file if file.is_absolute() else self.base_dir / file
         return f"sqlite:///{file.resolve()}"
 
+    def site_image(self, key: Literal["icon", "logo"]) -> Path | None:
+        """The local file given as site.icon or site.logo (None for an address or nothing)."""
+        value = getattr(self.site, key)
+        if value is None or urlsplit(value).scheme:
+            return None
+        file = Path(value)
+        return file if file.is_absolute() else self.base_dir / file
+
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
             if source.name == name:
@@ -336,6 +365,13 @@ def parse_config(text: str, file: Path) -> Config:
     problem = _output_problem(config.output_dir)
     if problem:
         raise ConfigError([_locate(file, lines, ("output",), problem)])
+    missing = [
+        _locate(file, lines, ("site", key), f"no such image file: {config.site_image(key)}")
+        for key in ("icon", "logo")
+        if (image := config.site_image(key)) is not None and not image.is_file()
+    ]
+    if missing:
+        raise ConfigError(missing)
     return config
 
 
@@ -413,7 +449,7 @@ def _format_validation_errors(exc: ValidationError, file: Path, lines: dict[Loca
         if kind == "missing":
             message = "required"
         elif kind == "extra_forbidden":
-            message = "unknown key"
+            message = unknown_key_message(loc)
         else:
             message = error["msg"].removeprefix("Value error, ")
             if (
@@ -424,6 +460,37 @@ def _format_validation_errors(exc: ValidationError, file: Path, lines: dict[Loca
                 message += f" (got {error['input']!r})"
         problems.append(_locate(file, lines, loc, message))
     return problems
+
+
+def unknown_key_message(loc: Location) -> str:
+    """'unknown key; did you mean 'every'?' when a known key at that place is spelled alike."""
+    known = known_keys(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1) if loc else []
+    return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key"
+
+
+def known_keys(loc: Location) -> list[str]:
+    """The keys the config accepts in the mapping at `loc` (list indexes are skipped)."""
+    model: type[BaseModel] | None = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        found = model.model_fields.get(part) if model is not None else None
+        model = _model_in(found.annotation) if found is not None else None
+    if model is None:
+        return []
+    return [name for name in model.model_fields if not (model is Config and name == "path")]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, or inside a tuple or an optional (`tuple[SourceConfig, ...]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        model = _model_in(argument)
+        if model is not None:
+            return model
+    return None
 
 
 def _semantic_problems(data: dict[str, Any]) -> list[tuple[Location, str]]:

@@ -48,6 +48,13 @@ class ExtractError(SourceError):
     kind = "extract"
 
 
+class NoItemsError(ExtractError):
+    """Pages read and no item found, where none was ever found: a wrong selector or address, which
+    must not pass for a quiet site."""
+
+    kind = "no items"
+
+
 class GoneError(FetchError):
     """410 Gone: the address will not come back; the source is disabled until its config changes."""
 

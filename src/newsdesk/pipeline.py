@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
-from newsdesk.errors import ExtractError, SourceError, StoreError
+from newsdesk.errors import ExtractError, NoItemsError, SourceError, StoreError
 from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter
@@ -39,6 +39,7 @@ from newsdesk.store import Store, store_failure
 from newsdesk.store.opening import open_store
 
 log = logging.getLogger("newsdesk")
+RANKS_PER_SOURCE = 1_000_000  # more cards than any source gives in one refresh
 ACCEPT = {
     "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     "feed": (
@@ -153,6 +154,7 @@ def collect(
     polite = politeness or Politeness()
     normalizer = Normalizer.for_source(config, source)
     out = Collected()
+    first_rank = source_rank(config, source)
     for address in source.pages:
         url = config.resolve_address(address)
         try:
@@ -191,10 +193,17 @@ def collect(
         distinct = dict.fromkeys(raw_items)
         out.cards += len(raw_items)
         items = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]
+        items = [replace(item, rank=first_rank + len(out.items) + at) for at, item in enumerate(items)]
         out.counts[url] = len(items)
         out.memos[url] = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
         out.items.extend(items)
     return out
+
+
+def source_rank(config: Config, source: SourceConfig) -> int:
+    """Cards rank by the source's place in the config, then by their place on its pages."""
+    place = next((at for at, other in enumerate(config.sources) if other.name == source.name), 0)
+    return place * RANKS_PER_SOURCE
 
 
 @dataclass
@@ -220,26 +229,60 @@ def gather_source(
     started = time.monotonic()
     config_hash = source.fingerprint
     addresses = [config.resolve_address(address) for address in source.pages]
+    memos_read = True
     try:
         memos = store.page_memos(source.name, addresses, config_hash)
     except SQLAlchemyError as exc:  # without its memory a page is only fetched and parsed in full
         log.warning("source %r: page memory unreadable (%s); reading every page in full", source.name, exc)
-        memos = {}
+        memos, memos_read = {}, False
     got = collect(config, source, session=session, now=now, politeness=politeness, memos=memos)
+    _check_counts(config, source, got, memos, memory_read=memos_read)
+    for old, new in got.moved:
+        log.warning(
+            "source %r: %s moved permanently to %s; update %s", source.name, old, new, config.path.name
+        )
+    _log_item_notes(config, source, got.items)
+    return Gathered(source, got, config_hash, started)
+
+
+def preview_hint(config: Config, source: SourceConfig) -> str:
+    """The command that shows what the selectors find (with --config when it is not the default)."""
+    option = "" if config.path.name == "config.yaml" else f" --config {config.path}"
+    return f"check the selectors with `newsdesk preview {source.name}{option}`"
+
+
+def _check_counts(
+    config: Config,
+    source: SourceConfig,
+    got: Collected,
+    memos: dict[str, PageMemo],
+    *,
+    memory_read: bool,
+) -> None:
+    """Pages that give no item become errors when the source's selectors never found one (its first
+    reading) or when they found some before (the site changed, not the news)."""
     for url, count in list(got.counts.items()):
         before = memos[url].item_count if url in memos else 0
         if count == 0 and before > 0:
-            # Selectors that matched before and match nothing now: the site changed, not the news.
             got.errors.append(
                 ExtractError(source.name, url, f"no items found where {before} were found before")
             )
             del got.counts[url]
-        elif count == 0:
-            log.warning("source %r %s: no items found (check the selectors with preview)", source.name, url)
-    for old, new in got.moved:
-        log.warning("source %r: %s moved permanently to %s; update config.yaml", source.name, old, new)
-    _log_item_notes(source, got.items)
-    return Gathered(source, got, config_hash, started)
+    never_found = memory_read and not any(memo.item_count for memo in memos.values())
+    if got.counts and not any(got.counts.values()) and never_found:
+        # A first reading (a 304 or an unchanged body is not one: those pages are not in counts).
+        only = next(iter(got.counts)) if len(got.counts) == 1 else None
+        pages = "" if only else f" on any of its {len(got.counts)} pages"
+        got.errors.append(
+            NoItemsError(
+                source.name, only, f"no items found{pages} on a first reading; {preview_hint(config, source)}"
+            )
+        )
+        got.counts.clear()
+        return
+    for url, count in got.counts.items():
+        if count == 0:
+            log.warning("source %r %s: no items found; %s", source.name, url, preview_hint(config, source))
 
 
 def apply_gathered(store: Store, gathered: Gathered, now: datetime) -> RefreshReport:
@@ -385,17 +428,18 @@ def log_publish(report: PublishReport, duration: float) -> None:
     )
 
 
-def _log_item_notes(source: SourceConfig, items: Iterable[Item]) -> None:
+def _log_item_notes(config: Config, source: SourceConfig, items: Iterable[Item]) -> None:
     invented: set[str] = set()
     for item in items:
         for category in item.new_categories:
             if category not in invented:
                 invented.add(category)
                 log.info(
-                    "source %r: label not in categories, filed under %r (add it to config.yaml "
+                    "source %r: label not in categories, filed under %r (add it to %s "
                     "to give it a title or an alias)",
                     source.name,
                     category,
+                    config.path.name,
                 )
         if item.unparsed_date:
             log.warning(
@@ -451,9 +495,12 @@ def refresh_all(
         # Sources are fetched and parsed in parallel, and stored one by one in the order of their names
         # as each is ready: the output is that of a serial run, whatever finishes first and however
         # the config lists them.
+        # One moment for the whole run: stories first seen in it tie on it, and keep the order of the
+        # source list and of each page (their rank) rather than the order the fetches finished in.
         due.sort(key=lambda source: source.name)
+        moment = now()
         with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
-            reports.extend(apply_gathered(store, gathered, now()) for gathered in pool.map(gather, due))
+            reports.extend(apply_gathered(store, gathered, moment) for gathered in pool.map(gather, due))
     finally:
         sessions.close()
     return reports

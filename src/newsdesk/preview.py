@@ -1,130 +1,267 @@
 """`newsdesk preview SOURCE`: what a source yields, and what each selector found, so a maintainer
-fixes a config in one go. Stores nothing."""
+fixes a config in one go. Stores nothing.
+
+Words as the output uses them: a *card* is one element the item selector matched (or one feed entry),
+carousel clones included; an *item* is a distinct story, however many cards or pages show it.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TextIO
+
+import requests
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup.identity import collapse
-from newsdesk.extract.html import FIELDS
-from newsdesk.fetch import new_session
-from newsdesk.models import RawItem
-from newsdesk.pipeline import Politeness, collect
-from newsdesk.table import table_lines
+from newsdesk.errors import SourceError
+from newsdesk.extract.html import FIELDS, parse_html, repeated_blocks
+from newsdesk.fetch import fetch, new_session
+from newsdesk.localtime import day_text
+from newsdesk.models import Item, RawItem
+from newsdesk.normalize import Normalizer
+from newsdesk.pipeline import ACCEPT, Collected, Politeness, collect
+from newsdesk.table import cut, table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1
+OUTCOMES = ("matched", "empty", "failed")
+WORDS = (
+    "cards: elements the item selector matched (or feed entries), clones included; items: distinct stories"
+)
+FIELD_WORDS = (
+    "empty: no element or no text; failed: found but unusable (unreadable date, link or image not http(s))"
+)
 
 
 @dataclass
 class SelectorStats:
-    """For `preview`: per field selector, on how many cards it found something, and on how many not."""
+    """For `preview`: per field, on how many cards it matched, was empty, or failed."""
 
     cards: int = 0
-    matched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
-    empty: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {name: dict.fromkeys(OUTCOMES, 0) for name in FIELDS}
+    )
 
-    def count(self, item: RawItem) -> None:
+    def count(self, outcomes: dict[str, str]) -> None:
         self.cards += 1
-        values = {
-            "title": item.title,
-            "link": item.link,
-            "summary": item.summary,
-            "category": item.categories,
-            "date": item.date_text,
-            "image": item.image,
-        }
-        for name, value in values.items():
-            if value:
-                self.matched[name] += 1
-            else:
-                self.empty[name] += 1
+        for name, outcome in outcomes.items():
+            self.counts[name][outcome] += 1
 
 
-def selector_stats(found: Iterable[RawItem]) -> SelectorStats:
-    stats = SelectorStats()
-    for item in found:
-        stats.count(item)
-    return stats
-
-
-def preview_data(config: Config, source: SourceConfig) -> dict[str, Any]:
-    with new_session(config) as session:
-        got = collect(
-            config,
-            source,
-            session=session,
-            now=utc_now,
-            politeness=Politeness.for_config(config, store=None, now=utc_now),
-        )
-    stats = selector_stats(got.found)
-    items = collapse(got.items)
-    selectors: dict[str, Any] = {}
-    if source.type == "html" and source.select is not None:
-        selectors["item"] = {"selector": source.select.item, "matched": stats.cards}
-        for name in FIELDS:
-            selector = getattr(source.select, name)
-            if selector is not None:
-                selectors[name] = {
-                    "selector": selector,
-                    "matched": stats.matched[name],
-                    "empty": stats.empty[name],
-                }
+def field_outcomes(raw: RawItem, normalizer: Normalizer, now: datetime) -> dict[str, str]:
+    """Each field of one card: matched, empty, or failed when what was found cannot be used. Judged
+    by the pipeline's own normalizing (a card without a title is given one so that it runs)."""
+    item = normalizer.normalize(replace(raw, title=raw.title or "-"), now)
+    assert item is not None  # it has a title
+    found_and_kept = {
+        "title": (raw.title, raw.title),
+        "link": (raw.link, item.url),
+        "summary": (raw.summary, item.summary_text),
+        "category": (raw.categories, item.categories or item.new_categories),
+        "date": (raw.date_text, item.published),
+        "image": (raw.image, item.image),
+    }
     return {
-        "source": source.name,
-        "pages": {url: count for url, count in got.counts.items()},
-        "cards": got.cards,
-        "items": [
-            {
-                "categories": list(item.categories),
-                "published": item.published.isoformat() if item.published else None,
-                "title": item.title,
-                "url": item.url,
-                "image": item.image,
-                "date_text": item.unparsed_date,
-            }
-            for item in items
-        ],
-        "selectors": selectors,
-        "unparsed_dates": [
-            {"text": item.unparsed_date, "title": item.title} for item in got.items if item.unparsed_date
-        ],
-        "errors": [str(error) for error in got.errors],
+        name: "empty" if not found else "matched" if kept else "failed"
+        for name, (found, kept) in found_and_kept.items()
     }
 
 
-def preview(config: Config, source: SourceConfig, out: TextIO, *, as_json: bool = False) -> int:
-    data = preview_data(config, source)
+def selector_stats(found: Iterable[RawItem], normalizer: Normalizer, now: datetime) -> SelectorStats:
+    stats = SelectorStats()
+    for raw in found:
+        stats.count(field_outcomes(raw, normalizer, now))
+    return stats
+
+
+@dataclass
+class PageReading:
+    """One page as preview read it, and, when the item selector matched nothing there, what repeats."""
+
+    url: str
+    got: Collected
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[Item]:
+        return collapse(self.got.items)
+
+
+def read_pages(config: Config, source: SourceConfig, now: Callable[[], datetime]) -> list[PageReading]:
+    """Each page on its own (the pipeline's own collect, one page at a time), so that its cards and
+    items are counted apart."""
+    politeness = Politeness.for_config(config, store=None, now=now)
+    readings = []
+    with new_session(config) as session:
+        for address in source.pages:
+            single = source.model_copy(update={"url": address, "urls": None})
+            got = collect(config, single, session=session, now=now, politeness=politeness)
+            reading = PageReading(config.resolve_address(address), got)
+            if source.type == "html" and not got.found and not got.errors:
+                reading.candidates = _candidates(config, source, reading.url, session, politeness, now)
+            readings.append(reading)
+    return readings
+
+
+def _candidates(
+    config: Config,
+    source: SourceConfig,
+    url: str,
+    session: requests.Session,
+    politeness: Politeness,
+    now: Callable[[], datetime],
+) -> list[dict[str, Any]]:
+    """The page again (only when the item selector matched nothing on it): what repeats there."""
+    try:
+        with politeness.slot(url):
+            page = fetch(
+                url,
+                source=source.name,
+                settings=config.fetch,
+                session=session,
+                now=now,
+                accept=ACCEPT["html"],
+                allow_private=source.allow_private,
+                is_private=politeness.is_private,
+            )
+        document = parse_html(page, source.name)
+    except SourceError:
+        return []  # read a moment ago; if it fails now, there is nothing more to suggest
+    return [
+        {"selector": block.selector, "count": block.count, "sample": block.sample}
+        for block in repeated_blocks(document)
+    ]
+
+
+def preview_data(
+    config: Config, source: SourceConfig, *, now: Callable[[], datetime] = utc_now
+) -> dict[str, Any]:
+    readings = read_pages(config, source, now)
+    normalizer = Normalizer.for_source(config, source)
+    found = [raw for reading in readings for raw in reading.got.found]
+    stats = selector_stats(found, normalizer, now())
+    items = collapse([item for reading in readings for item in reading.got.items])
+    zone = source.timezone or config.site.timezone
+    language = config.source_language(source)
+    return {
+        "source": source.name,
+        "pages": {
+            reading.url: {"cards": len(reading.got.found), "items": len(reading.items)}
+            for reading in readings
+        },
+        "cards": len(found),
+        "cards_without_title_or_link": len(found) - sum(reading.got.cards for reading in readings),
+        "items": [_item_data(item, zone, language) for item in items],
+        "selectors": _selector_data(source, stats),
+        "candidates": {reading.url: reading.candidates for reading in readings if reading.candidates},
+        "unparsed_dates": [
+            {"text": item.unparsed_date, "title": item.title}
+            for reading in readings
+            for item in reading.got.items
+            if item.unparsed_date
+        ],
+        "errors": [str(error) for reading in readings for error in reading.got.errors],
+    }
+
+
+def _item_data(item: Item, zone: str, language: str) -> dict[str, Any]:
+    """Every field extracted; `date` is the day as the site's readers read it (its zone, its language)."""
+    return {
+        "categories": list(item.categories),
+        "date": day_text(item.published, zone, language) if item.published else None,
+        "published": item.published.isoformat() if item.published else None,
+        "title": item.title,
+        "summary": item.summary_text,
+        "url": item.url,
+        "image": item.image,
+        "date_text": item.unparsed_date,
+    }
+
+
+def _selector_data(source: SourceConfig, stats: SelectorStats) -> dict[str, Any]:
+    """Per field: its selector (html sources) and on how many cards it matched, was empty or failed."""
+    select = source.select if source.type == "html" else None
+    selectors: dict[str, Any] = {}
+    if select is not None:
+        selectors["item"] = {"selector": select.item, "matched": stats.cards}
+    for name in FIELDS:
+        selector = getattr(select, name) if select is not None else None
+        if select is None or selector is not None:
+            selectors[name] = {"selector": selector, **stats.counts[name]}
+    return selectors
+
+
+def preview(
+    config: Config,
+    source: SourceConfig,
+    out: TextIO,
+    *,
+    as_json: bool = False,
+    now: Callable[[], datetime] = utc_now,
+) -> int:
+    data = preview_data(config, source, now=now)
+    failed = bool(data["errors"]) or not data["items"]
     if as_json:
         json.dump(data, out, indent=2, ensure_ascii=False)
         out.write("\n")
-        return EXIT_FAILED if data["errors"] else EXIT_OK
+    else:
+        for line in preview_lines(data):
+            print(line, file=out)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def preview_lines(data: dict[str, Any]) -> list[str]:
+    """The items, then the pages' counts, then the fields', then what went wrong."""
     rows = [
         (
             ", ".join(item["categories"]) or "-",
-            (item["published"] or "-")[:16].replace("T", " "),
+            item["date"] or (f"? {item['date_text']}" if item["date_text"] else "-"),
             item["title"],
+            item["summary"] or "-",
             item["url"] or "-",
+            item["image"] or "-",
         )
         for item in data["items"]
     ]
-    for line in table_lines(("CATEGORY", "DATE", "TITLE", "LINK"), rows, limits=(28, 16, 60, 90)):
-        print(line, file=out)
-    print(file=out)
-    for url, count in data["pages"].items():
-        print(f"{url}: {count} cards", file=out)
-    print(f"{len(data['items'])} distinct items from {data['cards']} cards", file=out)
-    if data["selectors"]:
-        print("selectors:", file=out)
-        for name, found in data["selectors"].items():
-            empty = f", empty on {found['empty']}" if "empty" in found else ""
-            print(f"  {name:<9} {found['selector']!r}: found on {found['matched']} cards{empty}", file=out)
-    for unparsed in data["unparsed_dates"]:
-        print(f"unparsed date {unparsed['text']!r} in {unparsed['title']!r}", file=out)
-    for error in data["errors"]:
-        print(f"error: {error}", file=out)
-    return EXIT_FAILED if data["errors"] else EXIT_OK
+    headers = ("CATEGORY", "DATE", "TITLE", "SUMMARY", "LINK", "IMAGE")
+    lines = table_lines(headers, rows, limits=(24, 20, 50, 40, 90, 50)) if rows else ["no items found"]
+    lines += ["", *_count_lines(data), "", *_field_lines(data)]
+    for url, candidates in data["candidates"].items():
+        lines += ["", *_candidate_lines(url, candidates)]
+    lines += [f"unreadable date {d['text']!r} in {d['title']!r}" for d in data["unparsed_dates"]]
+    lines += [f"error: {error}" for error in data["errors"]]
+    return lines
+
+
+def _count_lines(data: dict[str, Any]) -> list[str]:
+    pages = data["pages"]
+    rows = [(url, str(count["cards"]), str(count["items"])) for url, count in pages.items()]
+    if len(pages) > 1:
+        rows.append((f"all {len(pages)} pages", str(data["cards"]), str(len(data["items"]))))
+    lines = table_lines(("PAGE", "CARDS", "ITEMS"), rows, limits=(90, 8, 8))
+    lines.append(WORDS)
+    skipped = data["cards_without_title_or_link"]
+    if skipped:
+        lines.append(f"{skipped} card(s) without a title or a link are not items")
+    return lines
+
+
+def _field_lines(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, found in data["selectors"].items():
+        counts = [str(found.get(outcome, "")) for outcome in OUTCOMES]
+        rows.append((name, found["selector"] if found["selector"] is not None else "-", *counts))
+    lines = table_lines(("FIELD", "SELECTOR", *(o.upper() for o in OUTCOMES)), rows)
+    return [*lines, f"counted over {data['cards']} card(s); {FIELD_WORDS}"]
+
+
+def _candidate_lines(url: str, candidates: list[dict[str, Any]]) -> list[str]:
+    rows = [(c["selector"], str(c["count"]), cut(c["sample"], 60)) for c in candidates]
+    return [
+        f"the item selector matched nothing on {url}; blocks that repeat there, best first:",
+        *("  " + line for line in table_lines(("SELECTOR", "COUNT", "SAMPLE"), rows)),
+    ]

@@ -44,16 +44,23 @@ def parse_field_selector(text: str) -> FieldSelector:
             raise SelectorSyntaxError(f"invalid attribute name {attribute!r} in selector {text!r}")
     if css in CARD_ITSELF:
         return FieldSelector(None, attribute)
-    compile_css(css)
+    try:
+        _compile(css)
+    except SelectorError as exc:  # quoted as written: 'a@@href', not the 'a@' left of its last '@'
+        raise SelectorSyntaxError(f"invalid CSS selector {text.strip()!r}: {exc}") from exc
     return FieldSelector(css, attribute)
 
 
-@lru_cache(maxsize=1024)
 def compile_css(css: str) -> CSSSelector:
     try:
-        return CSSSelector(css, translator="html")
+        return _compile(css)
     except SelectorError as exc:
         raise SelectorSyntaxError(f"invalid CSS selector {css!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=1024)
+def _compile(css: str) -> CSSSelector:
+    return CSSSelector(css, translator="html")
 
 
 def _trailing_at(text: str) -> int | None:

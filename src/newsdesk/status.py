@@ -6,7 +6,9 @@ import json
 from datetime import datetime
 from typing import Any, TextIO
 
-from newsdesk.config import Config
+from newsdesk.config import Config, SourceConfig
+from newsdesk.errors import NoItemsError
+from newsdesk.localtime import moment_text
 from newsdesk.models import SourceState
 from newsdesk.schedule import next_due, state_label
 from newsdesk.store import Store, store_exists
@@ -22,6 +24,8 @@ COLUMNS = (
     ("next_due", "NEXT DUE"),
     ("last_error", "LAST ERROR"),
 )
+NO_ITEMS = NoItemsError.kind
+ERROR_WIDTH = 120
 
 
 def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
@@ -40,7 +44,7 @@ def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": source.name,
-                "state": state_label(source, state, now),
+                "state": _state(source, state, now),
                 "last_attempt": _iso(state.last_attempt),
                 "last_success": _iso(state.last_success),
                 "failures": state.failures,
@@ -50,6 +54,15 @@ def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _state(source: SourceConfig, state: SourceState, now: datetime) -> str:
+    """The schedule's label, except that a source whose selectors never found an item says so: it is
+    not a site having a bad day, and waiting will not mend it."""
+    label = state_label(source, state, now)
+    if label in ("failing", "backing off") and state.error_kind == NO_ITEMS:
+        return "no items found"
+    return label
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -62,15 +75,18 @@ def print_status(config: Config, now: datetime, out: TextIO, *, as_json: bool) -
         json.dump(rows, out, indent=2, ensure_ascii=False)
         out.write("\n")
         return 0
-    table = [[_cell(key, row[key]) for key, _ in COLUMNS] for row in rows]
+    zone = config.site.timezone
+    table = [[_cell(key, row[key], row["name"], zone) for key, _ in COLUMNS] for row in rows]
     for line in table_lines([title for _, title in COLUMNS], table):
         out.write(line + "\n")
     return 0
 
 
-def _cell(key: str, value: Any) -> str:
+def _cell(key: str, value: Any, name: str, zone: str) -> str:
     if value is None:
         return "-"
-    if key in ("last_attempt", "last_success", "next_due"):
-        return str(value)[:16].replace("T", " ")
+    if key in ("last_attempt", "last_success", "next_due"):  # on the site's clock, its zone named
+        return moment_text(datetime.fromisoformat(value), zone)
+    if key == "last_error":  # the row names the source already: room for the rest of the message
+        return cut(str(value).removeprefix(f"source {name!r}").lstrip(": "), ERROR_WIDTH)
     return cut(str(value), 80)

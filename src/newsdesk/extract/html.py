@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import lxml.html
@@ -11,7 +13,7 @@ from lxml.html import HtmlElement
 from w3lib.encoding import html_to_unicode
 
 from newsdesk.config import SelectConfig
-from newsdesk.errors import ExtractError
+from newsdesk.errors import ExtractError, SelectorSyntaxError
 from newsdesk.markup import is_hidden, visible_inner_html, visible_text
 from newsdesk.models import Page, RawItem
 from newsdesk.selectors import FieldSelector, parse_field_selector
@@ -290,3 +292,79 @@ def _hidden(element: HtmlElement, card: HtmlElement) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+# --- what a person would try next when the item selector matches nothing (`preview`) --------------
+
+CSS_IDENTIFIER = re.compile(r"^-?[_a-zA-Z][-_a-zA-Z0-9]*$")
+MIN_REPEATS = 3
+MAX_CANDIDATES = 5
+NOT_CARDS = frozenset({"html", "head", "body", "option", "script", "style", "template", "noscript", "br"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+@dataclass(frozen=True)
+class RepeatedBlock:
+    """Elements of one tag and class that repeat under one parent and hold a link: likely cards."""
+
+    selector: str
+    count: int  # elements the selector matches in the whole page
+    sample: str  # the text a reader sees in the first one (its heading's when it has one)
+    score: float = field(default=0.0, compare=False)
+
+
+def repeated_blocks(document: HtmlElement, limit: int = MAX_CANDIDATES) -> list[RepeatedBlock]:
+    """The selectors of blocks that repeat at least three times under one parent and contain a link,
+    best first: news cards carry a heading, a date, an image or some text, menu entries only a link."""
+    groups: dict[tuple[HtmlElement, str, tuple[str, ...]], list[HtmlElement]] = {}
+    for element in document.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        parent = element.getparent()
+        if not tag or tag in NOT_CARDS or parent is None:
+            continue
+        classes = tuple(name for name in (element.get("class") or "").split() if CSS_IDENTIFIER.match(name))
+        groups.setdefault((parent, tag, classes), []).append(element)
+    best: dict[str, RepeatedBlock] = {}
+    for (parent, tag, classes), elements in groups.items():
+        linked = [element for element in elements if _has_link(element)]
+        if len(linked) < MIN_REPEATS:
+            continue
+        selector = _block_selector(parent, tag, classes)
+        try:
+            count = len(select_elements(selector, document))
+        except SelectorSyntaxError:
+            continue
+        block = RepeatedBlock(selector, count, _sample(linked[0]), _card_score(linked))
+        if selector not in best or block.score > best[selector].score:
+            best[selector] = block
+    return sorted(best.values(), key=lambda block: -block.score)[:limit]
+
+
+def _has_link(element: HtmlElement) -> bool:
+    return any(anchor.get("href") is not None for anchor in element.iter("a"))
+
+
+def _block_selector(parent: HtmlElement, tag: str, classes: tuple[str, ...]) -> str:
+    """`article.news-card`; a bare tag is qualified by its parent (`ul.news > li`)."""
+    if classes:
+        return tag + "".join(f".{name}" for name in classes)
+    parent_id = parent.get("id") or ""
+    if CSS_IDENTIFIER.match(parent_id):
+        return f"#{parent_id} > {tag}"
+    parent_classes = [name for name in (parent.get("class") or "").split() if CSS_IDENTIFIER.match(name)]
+    return f"{parent.tag}{''.join(f'.{name}' for name in parent_classes)} > {tag}"
+
+
+def _card_score(elements: list[HtmlElement]) -> float:
+    """How much the elements look like news cards: how many, and what each carries besides a link."""
+    features = 0.0
+    for element in elements:
+        tags = {child.tag for child in element.iter() if isinstance(child.tag, str)}
+        features += bool(tags & HEADINGS) + bool(tags & {"time"}) + bool(tags & {"img", "picture"})
+        features += len(visible_text(element)) >= 60
+    return len(elements) * (1 + features / len(elements))
+
+
+def _sample(element: HtmlElement) -> str:
+    heading = next((child for child in element.iter() if child.tag in HEADINGS), None)
+    return visible_text(heading if heading is not None else element)

@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 
 from newsdesk.config import Config
-from newsdesk.localtime import local
 from newsdesk.errors import PublishError
+from newsdesk.localtime import local
 from newsdesk.models import StoredItem
 from newsdesk.normalize.categories import ancestors
 from newsdesk.publish.atom import FeedInfo, render_atom

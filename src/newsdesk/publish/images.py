@@ -61,7 +61,5 @@ def ico_holding_png(png: bytes) -> bytes:
     """An ICO file with one PNG image (Windows Vista and every browser read these)."""
     width, height = struct.unpack(">II", png[16:24]) if png[12:16] == b"IHDR" else (0, 0)
     header = struct.pack("<HHH", 0, 1, 1)
-    entry = struct.pack(
-        "<BBBBHHII", width % 256, height % 256, 0, 0, 1, 32, len(png), len(header) + 16
-    )
+    entry = struct.pack("<BBBBHHII", width % 256, height % 256, 0, 0, 1, 32, len(png), len(header) + 16)
     return header + entry + png

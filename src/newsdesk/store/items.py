@@ -188,7 +188,9 @@ def latest(conn: Connection, category: str | None, limit: int) -> list[StoredIte
 def _newest_in(conn: Connection, category: str, limit: int) -> list[Any]:
     """The newest `limit` published items of one category, and any tied with the last of them."""
     query = (
-        sa.select(items_table.c.id, items_table.c.published, items_table.c.first_seen, items_table.c.seen_rank)
+        sa.select(
+            items_table.c.id, items_table.c.published, items_table.c.first_seen, items_table.c.seen_rank
+        )
         .join_from(item_categories_table, items_table, items_table.c.id == item_categories_table.c.item_id)
         .where(item_categories_table.c.category == category, items_table.c.duplicate_of.is_(None))
     )

@@ -35,5 +35,7 @@ def open_store(config: Config, now: datetime) -> Store:
     store.create(now)
     moved = store.remap_categories(relabelled(config))
     if moved:
-        log.info("moved %d item(s) from invented categories to the ones config.yaml now names", moved)
+        log.info(
+            "moved %d item(s) from invented categories to the ones %s now names", moved, config.path.name
+        )
     return store

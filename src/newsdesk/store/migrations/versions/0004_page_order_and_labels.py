@@ -16,9 +16,7 @@ down_revision = "0003"
 
 
 def upgrade() -> None:
-    op.add_column(
-        "items", sa.Column("seen_rank", sa.BigInteger, nullable=False, server_default="0")
-    )
+    op.add_column("items", sa.Column("seen_rank", sa.BigInteger, nullable=False, server_default="0"))
     op.create_table(
         "category_labels",
         sa.Column("category", sa.Text, primary_key=True),
