@@ -479,3 +479,9 @@ def test_type_errors_and_cross_key_problems_come_in_one_round(tmp_path: Path) ->
     assert any(
         p.startswith("config.yaml:15 sources[1].category: unknown category 'nowhere'") for p in problems
     )
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1"])
+def test_a_serve_port_outside_1_to_65535_is_refused(tmp_path: Path, port: str) -> None:
+    (problem,) = problems_of(tmp_path, SITE + FEED_SOURCE + f"serve:\n  port: {port}\n")
+    assert problem.startswith(f"config.yaml:{len((SITE + FEED_SOURCE).splitlines()) + 2} serve.port:")

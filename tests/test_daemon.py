@@ -174,3 +174,40 @@ def test_daemon_serve_runs_scheduler_and_server_in_one_process(tmp_path: Path) -
         assert requests.get(base + "/healthz", timeout=5).json()["status"] == "ok"
     finally:
         assert daemon.shutdown() == 0
+
+
+def test_daemon_serve_stops_quietly_while_readers_keep_asking(tmp_path: Path, caplog) -> None:
+    import logging
+    import threading
+
+    import requests
+
+    (tmp_path / "items.yaml").write_text("- {title: One, link: 'https://e.example/1', category: Research}\n")
+    config = load_config(write_config(tmp_path, "- name: hand\n  type: items\n  url: items.yaml\n"))
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        daemon = Daemon(config, serve_at=("127.0.0.1", 0))
+        daemon.start()
+        url = f"http://127.0.0.1:{daemon.server.port}/all.atom"
+        done = threading.Event()
+
+        def read(url: str = url, done: threading.Event = done) -> None:
+            with requests.Session() as session:
+                while not done.is_set():
+                    try:
+                        session.get(url, timeout=2)
+                    except requests.RequestException:
+                        time.sleep(0.01)
+
+        readers = [threading.Thread(target=read) for _ in range(6)]
+        for reader in readers:
+            reader.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert daemon.shutdown() == 0
+        assert time.monotonic() - started < 5
+        done.set()
+        for reader in readers:
+            reader.join(5)
+    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not problems, [(r.name, r.getMessage()) for r in problems]

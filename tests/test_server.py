@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from newsdesk.config import Config, load_config
 from newsdesk.pipeline import run
+from newsdesk.server import CachedFile, ServerThread, StaticFiles
 
 from helpers import card, html_source, page, serving, write_config
 
@@ -176,14 +180,17 @@ def test_healthz_and_metrics(base: str, site: Config, httpserver: HTTPServer, cl
     assert failing.status_code == 503 and failing.json()["status"] == "failing"
 
 
-def test_a_browser_gets_the_feed_as_xml_so_the_xslt_view_applies(base: str) -> None:
+def test_without_a_page_a_browser_gets_the_feed_as_xml_so_the_xslt_view_applies(
+    base: str, site: Config
+) -> None:
+    (site.output_dir / "research.html").unlink(missing_ok=True)  # no HTML page beside this feed
     browser = requests.get(
         base + "/research.atom",
         headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
         timeout=5,
     )
     assert browser.headers["Content-Type"] == "application/xml; charset=utf-8"
-    assert "Accept" in browser.headers["Vary"]
+    assert browser.headers["Vary"] == "Accept-Encoding, Accept, Sec-Fetch-Dest"
     reader = requests.get(base + "/research.atom", headers={"Accept": "application/atom+xml"}, timeout=5)
     assert reader.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
     assert reader.content == browser.content
@@ -199,3 +206,49 @@ def test_metrics_without_prometheus_client_say_what_to_install(site: Config, mon
         assert response.status_code == 501
         assert response.text == "metrics need prometheus-client: pip install 'newsdesk[metrics]'\n"
         assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+
+
+def _hammer(url: str, done: threading.Event) -> None:
+    """A busy reader: keep-alive GETs until told to stop, shrugging off a closed connection."""
+    with requests.Session() as session:
+        while not done.is_set():
+            try:
+                session.get(url, timeout=2)
+            except requests.RequestException:
+                time.sleep(0.01)
+
+
+def test_stop_while_requests_are_in_flight_is_quiet_and_prompt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Closing waitress's trigger pipe under a request thread logged `os.write(self.trigger)`
+    # EBADF tracebacks on SIGTERM (daemon --serve); this caught it on every run before the fix.
+    config = load_config(write_config(tmp_path, "- name: f\n  type: items\n  url: items.yaml\n"))
+    config.output_dir.mkdir(parents=True)
+    (config.output_dir / "all.atom").write_bytes(b"<feed></feed>\n" * 100)
+    load = StaticFiles.load
+
+    def slow_load(files: StaticFiles, path: Path) -> CachedFile:
+        time.sleep(0.01)  # a request takes a while: stop() lands while several are being served
+        return load(files, path)
+
+    monkeypatch.setattr(StaticFiles, "load", slow_load)
+    caplog.set_level(logging.INFO)
+    for _ in range(6):
+        server = ServerThread(config, "127.0.0.1", 0).start()
+        done = threading.Event()
+        url = f"http://127.0.0.1:{server.port}/all.atom"
+        clients = [threading.Thread(target=_hammer, args=(url, done)) for _ in range(6)]
+        for client in clients:
+            client.start()
+        time.sleep(0.15)
+        started = time.monotonic()
+        server.stop()
+        took = time.monotonic() - started
+        done.set()
+        for client in clients:
+            client.join(5)
+        assert took < 1.5
+        assert not server.running
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert not problems, [(r.name, r.getMessage(), r.exc_info and r.exc_info[1]) for r in problems]

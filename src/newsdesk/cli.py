@@ -21,19 +21,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsdesk", description="Per-category feeds from news pages and feeds."
+        prog="newsdesk",
+        description="Per-category feeds from news pages and feeds.",
+        parents=[_global_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"newsdesk {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config", default="config.yaml", type=Path, help="config file (default: config.yaml)"
-    )
-    verbosity = common.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="log only problems")
-    common.add_argument(
-        "--log-format", choices=("text", "json"), default="text", help="log lines as text or JSON objects"
-    )
+    # The same options after the command; SUPPRESS keeps a value given before the command.
+    common = _global_options(defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -49,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "serve the output folder over HTTP (feeds, index, embed, health, metrics)")
     for sub in (daemon, serve):
         sub.add_argument("--host", help="address to listen on (default: serve.host, 127.0.0.1)")
-        sub.add_argument("--port", type=int, help="port to listen on (default: serve.port, 8080)")
+        sub.add_argument("--port", help="port to listen on, 1-65535 (default: serve.port, 8080)")
     dupes = command("dupes", "list merged stories (near-duplicates) with their scores, newest first")
     dupes.add_argument("--json", action="store_true", help="print a JSON list instead of text")
     status = command("status", "show each source's state (read-only; works while the daemon runs)")
@@ -57,9 +51,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _global_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """-q/-v, --config and --log-format, accepted before and after the command name."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--config", default=default("config.yaml"), type=Path, help="config file (default: config.yaml)"
+    )
+    verbosity = options.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="store_true", default=default(False), help="log debug details"
+    )
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", default=default(False), help="log only problems"
+    )
+    options.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=default("text"),
+        help="log lines as text or JSON objects",
+    )
+    return options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose and args.quiet:  # one before the command, one after: the group cannot see both
+        parser.error("argument -q/--quiet: not allowed with argument -v/--verbose")
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     setup_logging(level, args.log_format)
     try:
@@ -73,9 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             return _status(config, as_json=args.json)
         if args.command == "daemon":
-            return _daemon(config, _address(config, args) if args.serve else None)
+            return _daemon(config, args)
         if args.command == "serve":
-            return _serve(config, _address(config, args))
+            return _serve(config, args)
         return _run(config)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -92,14 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"newsdesk: database error ({config_url_hint(args)}): {str(exc).splitlines()[0]}", file=sys.stderr
         )
         return EXIT_FAILED
+    except BrokenPipeError:  # `newsdesk status | head`: the reader left, nothing is wrong
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
+        return EXIT_OK
     except OSError as exc:
         print(f"newsdesk: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `newsdesk status | head`: the reader left, nothing is wrong
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
-        return EXIT_OK
 
 
 def config_url_hint(args: argparse.Namespace) -> str:
@@ -118,19 +140,16 @@ def _run(config: Config) -> int:
 
 
 def _check(config: Config) -> int:
-    from newsdesk.check import unconfigured_categories
+    from newsdesk.check import check_notes
     from newsdesk.clock import utc_now
 
-    invented = unconfigured_categories(config, utc_now())  # opens the store: its problems come before OK
+    notes = check_notes(config, utc_now())  # opens the store: its problems come before OK
     print(
         f"{config.path.name}: OK ({len(config.sources)} sources, {len(config.categories)} categories, "
         f"output {config.output_dir})"
     )
-    for category, count in invented:
-        print(
-            f"note: category {category!r} ({count} items) comes from a label that is not in "
-            "categories; add it with a title or make the label an alias"
-        )
+    for note in notes:
+        print(note)
     return EXIT_OK
 
 
@@ -148,19 +167,45 @@ def _status(config: Config, *, as_json: bool) -> int:
 
 
 def _address(config: Config, args: argparse.Namespace) -> tuple[str, int]:
-    return (args.host or config.serve.host, config.serve.port if args.port is None else args.port)
+    """--host/--port over serve.host/serve.port; a --port outside 1-65535 is refused, not wrapped."""
+    from newsdesk.errors import ListenError
+
+    host = args.host or config.serve.host
+    if args.port is None:
+        return host, config.serve.port
+    port = int(args.port) if args.port.strip().isdigit() else -1
+    if not 1 <= port <= 65535:
+        raise ListenError(host, args.port, "port must be 1-65535")
+    return host, port
 
 
-def _daemon(config: Config, address: tuple[str, int] | None) -> int:
+def _daemon(config: Config, args: argparse.Namespace) -> int:
     from newsdesk.daemon import Daemon
 
-    return Daemon(config, serve_at=address).run_forever()
+    if not args.serve:
+        return Daemon(config).run_forever()
+    from newsdesk.errors import ListenError
+
+    try:
+        return Daemon(config, serve_at=_address(config, args)).run_forever()
+    except ListenError as exc:
+        return _refused("daemon", exc)
 
 
-def _serve(config: Config, address: tuple[str, int]) -> int:
+def _serve(config: Config, args: argparse.Namespace) -> int:
+    from newsdesk.errors import ListenError
     from newsdesk.server import serve
 
-    return serve(config, *address)
+    try:
+        return serve(config, *_address(config, args))
+    except ListenError as exc:
+        return _refused("serve", exc)
+
+
+def _refused(command: str, exc: Exception) -> int:
+    """A usage error: the address given (or configured) cannot be listened on."""
+    print(f"newsdesk {command}: {exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _dupes(config: Config, *, as_json: bool) -> int:

@@ -156,7 +156,7 @@ class DedupConfig(_Strict):
 
 class ServeConfig(_Strict):
     host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
+    port: int = Field(default=8080, ge=1, le=65535)
     cors_origins: tuple[str, ...] = ("*",)
     max_age: int | None = Field(default=None, ge=0)  # default: the shortest source interval
 

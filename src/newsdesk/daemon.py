@@ -69,20 +69,30 @@ class Daemon:
     def start(self) -> None:
         self.schedule()
         self.scheduler.start()
-        if self.serve_at is not None:
-            from newsdesk.server import ServerThread
-
-            self.server = ServerThread(self.config, *self.serve_at).start()
-            log.info(
-                "serving %s on http://%s:%s/", self.config.output_dir, self.serve_at[0], self.server.port
-            )
+        if self.server is not None:
+            self.server.start()
         log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
 
+    def _listen(self, host: str, port: int) -> None:
+        """Bind the server; when the address is refused, give back the lock and the store, then raise."""
+        from newsdesk.errors import host_port
+        from newsdesk.server import ServerThread
+
+        try:
+            self.server = ServerThread(self.config, host, port)
+        except BaseException:
+            self._release()
+            raise
+        log.info("serving %s on http://%s/", self.config.output_dir, host_port(host, self.server.port))
+
     def schedule(self) -> None:
-        """Take the lock, open the store, publish, and plan every enabled source (nothing runs yet)."""
+        """Take the lock, open the store, bind the server, publish, and plan every enabled source
+        (nothing runs or is served yet)."""
         self.lock.acquire()
         self.store = open_store(self.config, self.now())
         self.sessions = Sessions(self.config)
+        if self.serve_at is not None:
+            self._listen(*self.serve_at)  # before any work: a taken port stops the daemon at once
         self.politeness = Politeness.for_config(self.config, store=self.store, now=self.now)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(self.config.fetch.workers)},
@@ -138,14 +148,18 @@ class Daemon:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self._publish_pending()
-        self.sessions.close()
-        self.store.close()
-        self.lock.release()
+        self._release()
         log.info("daemon stopped")
         if unfinished:
             logging.shutdown()
             os._exit(0)  # worker threads stuck in a request must not hold the exit past 30 s
         return 0
+
+    def _release(self) -> None:
+        """Give back what schedule() took; the lock last, so the next daemon finds the store closed."""
+        self.sessions.close()
+        self.store.close()
+        self.lock.release()
 
     # --- jobs --------------------------------------------------------------------------------
 

@@ -99,3 +99,18 @@ class PublishError(NewsdeskError):
     """A feed file could not be written; the previous file is left in place."""
 
     kind = "publish"
+
+
+class ListenError(NewsdeskError):
+    """The server cannot listen on the address asked for (in use, not local, bad port)."""
+
+    kind = "listen"
+
+    def __init__(self, host: str, port: int | str, reason: str) -> None:
+        self.host, self.port, self.reason = host, port, reason
+        super().__init__(f"cannot listen on {host_port(host, port)}: {reason}")
+
+
+def host_port(host: str, port: int | str) -> str:
+    """host:port as a person types it ([::1]:8080 for IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

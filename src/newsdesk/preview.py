@@ -25,7 +25,7 @@ from newsdesk.localtime import day_text
 from newsdesk.models import Item, RawItem
 from newsdesk.normalize import Normalizer
 from newsdesk.pipeline import ACCEPT, Collected, Politeness, collect
-from newsdesk.table import cut, table_lines
+from newsdesk.table import cut, cut_middle, table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1
 OUTCOMES = ("matched", "empty", "failed")
@@ -239,10 +239,10 @@ def preview_lines(data: dict[str, Any]) -> list[str]:
 
 def _count_lines(data: dict[str, Any]) -> list[str]:
     pages = data["pages"]
-    rows = [(url, str(count["cards"]), str(count["items"])) for url, count in pages.items()]
+    rows = [(cut_middle(url, 90), str(count["cards"]), str(count["items"])) for url, count in pages.items()]
     if len(pages) > 1:
         rows.append((f"all {len(pages)} pages", str(data["cards"]), str(len(data["items"]))))
-    lines = table_lines(("PAGE", "CARDS", "ITEMS"), rows, limits=(90, 8, 8))
+    lines = table_lines(("PAGE", "CARDS", "ITEMS"), rows)
     lines.append(WORDS)
     skipped = data["cards_without_title_or_link"]
     if skipped:

@@ -1,5 +1,6 @@
 """Serving the output folder (Werkzeug app on the waitress WSGI server): feeds with the right types,
-ETag/Last-Modified and 304s, gzip, CORS, plus /healthz and /metrics.
+ETag/Last-Modified and 304s, gzip, CORS, plus /healthz and /metrics. A browser opening a feed gets
+its HTML page (`<name>.html` beside it), since browsers are dropping XSLT; readers get the feed.
 
 Big deployments put the folder behind nginx or a CDN instead (README has a snippet); this server is
 for small ones and for development, and it never serves anything outside the output folder.
@@ -7,22 +8,28 @@ for small ones and for development, and it never serves anything outside the out
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import json
+import logging
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from waitress.task import ThreadedTaskDispatcher
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config
+from newsdesk.errors import ListenError, host_port
 from newsdesk.status import source_rows
 from newsdesk.store import Store, store_exists
 
@@ -39,9 +46,12 @@ CONTENT_TYPES = {
     ".md": "text/plain; charset=utf-8",
 }
 FEED_SUFFIXES = frozenset({".atom", ".rss"})
-FEED_TYPES = ("application/atom+xml", "application/rss+xml")
+PAGE_SUFFIXES = frozenset({".atom", ".rss", ".json"})  # feeds a browser is shown as <name>.html
+NEGOTIATED_ON = ("Accept", "Sec-Fetch-Dest")
 COMPRESS_MIN_BYTES = 512
 DEFAULT_MAX_AGE = 300
+STOP_GRACE = 5  # seconds in-flight requests get to finish when the server stops
+log = logging.getLogger("newsdesk.server")
 
 
 @dataclass(frozen=True)
@@ -142,22 +152,33 @@ class FeedServer:
         return self._cors(request, self.file_response(request, path))
 
     def file_response(self, request: Request, path: Path) -> Response:
+        if path.suffix not in PAGE_SUFFIXES:
+            return self._file(request, path, CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+        # Browsers are dropping XSLT: one navigating to a feed gets its HTML page; readers, fetch()
+        # and XHR get the feed. Both answers vary on the headers that decide between them.
+        navigation = _browser_navigation(request.headers)
+        page = self._page_for(request.path) if navigation else None
+        if page is not None:
+            return self._file(request, page, CONTENT_TYPES[".html"], vary=NEGOTIATED_ON)
+        content_type = CONTENT_TYPES[path.suffix]
+        if navigation and path.suffix in FEED_SUFFIXES:  # no page: XML, so a browser's XSLT view applies
+            content_type = "application/xml; charset=utf-8"
+        return self._file(request, path, content_type, vary=NEGOTIATED_ON)
+
+    def _page_for(self, url_path: str) -> Path | None:
+        """The HTML page beside the feed a URL names (feeds/all.atom -> feeds/all.html), if published."""
+        url = PurePosixPath(url_path)
+        return self.files.resolve(str(url.with_suffix(".html"))) if url.suffix in PAGE_SUFFIXES else None
+
+    def _file(self, request: Request, path: Path, content_type: str, vary: Iterable[str] = ()) -> Response:
+        """One file with its validators, gzip form and caching headers; 304 when the client has it."""
         cached = self.files.load(path)
-        content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
-        if path.suffix in FEED_SUFFIXES:
-            # Browsers show application/atom+xml and rss+xml as plain text and never run the feed's
-            # XSLT; a browser navigating here (Accept: text/html, no feed type) gets generic XML.
-            response_vary_accept = True
-            if _browser_navigation(request.headers.get("Accept", "")):
-                content_type = "application/xml; charset=utf-8"
-        else:
-            response_vary_accept = False
         use_gzip = cached.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", "")
         response = Response(cached.gzipped if use_gzip else cached.body, content_type=content_type)
         if cached.gzipped is not None:
             response.vary.add("Accept-Encoding")
-        if response_vary_accept:
-            response.vary.add("Accept")
+        for header in vary:
+            response.vary.add(header)
         if use_gzip:
             response.content_encoding = "gzip"
         response.set_etag(cached.etag + ("-gz" if use_gzip else ""))
@@ -203,9 +224,36 @@ class FeedServer:
         return response
 
 
-def _browser_navigation(accept: str) -> bool:
-    accept = accept.lower()
-    return "text/html" in accept and not any(feed_type in accept for feed_type in FEED_TYPES)
+def _browser_navigation(headers: Headers) -> bool:
+    """A person's browser opening the address (show the page), not a reader, fetch() or XHR (feed)."""
+    destination = headers.get("Sec-Fetch-Dest", "").strip().lower()
+    if destination:  # Fetch Metadata: only a top-level navigation is a person looking
+        return destination == "document"
+    return _prefers_html(headers.get("Accept", ""))
+
+
+def _prefers_html(accept: str) -> bool:
+    """text/html is wanted more than any XML or JSON type: higher q, or the same q and listed first."""
+    ranked = [(quality, -index, media) for index, (media, quality) in enumerate(_media_ranges(accept))]
+    html = [(q, order) for q, order, media in ranked if media == "text/html" and q > 0]
+    data = [(q, order) for q, order, media in ranked if "xml" in media or "json" in media]
+    return bool(html) and all(max(html) > other for other in data)
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    """An Accept header's media ranges in the order listed, with their q (unreadable q counts as 0)."""
+    ranges = []
+    for part in accept.lower().split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for name, _, value in (param.partition("=") for param in params):
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media, quality))
+    return ranges
 
 
 def _shortest_interval(config: Config) -> int:
@@ -214,18 +262,61 @@ def _shortest_interval(config: Config) -> int:
 
 
 def make_server(config: Config, host: str, port: int) -> Any:
-    """A waitress server bound to host:port (port 0 picks a free one); call .run() or .close()."""
+    """A waitress server bound to host:port (port 0 picks a free one); ListenError when it cannot."""
     from waitress.server import create_server
 
     from newsdesk.store.opening import open_store
 
     open_store(config, utc_now()).close()  # schema present and current before the first request
+    threads = RequestThreads()
+    threads.set_thread_count(8)
+    try:
+        return create_server(FeedServer(config), host=host, port=port, ident="newsdesk", _dispatcher=threads)
+    except OSError as exc:
+        raise ListenError(host, port, _reason(exc)) from exc
+    except (ValueError, OverflowError) as exc:  # waitress: the name does not resolve, or no such port
+        raise ListenError(host, port, "unknown host or invalid port") from exc
 
-    return create_server(FeedServer(config), host=host, port=port, threads=8, ident="newsdesk")
+
+def _reason(exc: OSError) -> str:
+    """'address already in use', as the error's own words, lower-cased for the middle of a line."""
+    if exc.errno == errno.EADDRINUSE:
+        return "address already in use"
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+class RequestThreads(ThreadedTaskDispatcher):
+    """Waitress's request threads; once stopping, a request that arrives is refused (its connection
+    closed) instead of queued for threads that are going away."""
+
+    stopping = False
+
+    def add_task(self, task: Any) -> None:
+        if self.stopping:
+            task.cancel()
+        else:
+            super().add_task(task)
+
+    def stop(self, grace: int) -> None:
+        """Let the requests being served finish (up to `grace` seconds); refuse the queued ones."""
+        with self.lock:
+            self.stopping = True
+            queued: list[Any] = list(self.queue)  # channels, whatever the stubs say
+            self.queue.clear()
+        for task in queued:
+            task.cancel()
+        self.shutdown(cancel_pending=False, timeout=grace)
 
 
 class ServerThread:
-    """The server on a background thread (daemon --serve, tests); stop() ends it quietly."""
+    """The server on a background thread (daemon --serve, serve, tests); stop() ends it quietly.
+
+    The asyncore loop owns the sockets and the trigger pipe that request threads pull when they
+    finish; closing them from another thread while a request thread still writes to the pipe gave
+    EBADF tracebacks (or a write into whatever file reused the descriptor). So stop() asks the loop
+    to stop accepting, waits for the request threads, and only then lets the loop close everything.
+    """
 
     def __init__(self, config: Config, host: str, port: int) -> None:
         self.server = make_server(config, host, port)
@@ -237,29 +328,76 @@ class ServerThread:
         self._thread.start()
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         try:
             self.server.run()
         except OSError:
-            if not self._stopping.is_set():  # closing the sockets under select() is how it stops
+            if not self._stopping.is_set():  # a socket closed under select() while stopping is no error
                 raise
 
-    def stop(self) -> None:
+    def stop(self, grace: int = STOP_GRACE) -> None:
+        """Stop accepting, let in-flight requests finish (up to `grace` seconds), then close."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        self.server.close()
+        self._in_loop(self._stop_accepting)
+        self.server.task_dispatcher.stop(grace)
+        self._in_loop(self._close_all)
+        self._thread.join(grace)
+        if not self._thread.is_alive():
+            self._close_all()  # the loop had already ended (or never ran): nothing else uses the map
+
+    def _in_loop(self, action: Callable[[], None]) -> None:
+        """Run the action on the loop's thread, the one that owns the sockets, or here if none runs."""
+        if self._thread.is_alive():
+            self.server.trigger.pull_trigger(action)
+        else:
+            action()
+
+    def _stop_accepting(self) -> None:
+        """Close the listening socket and idle keep-alive connections: no new requests come in."""
+        from waitress import wasyncore
+
+        if self.server.socket is not None:
+            wasyncore.dispatcher.close(self.server)
+        for channel in list(self.server.active_channels.values()):
+            if not channel.requests and not channel.total_outbufs_len:
+                channel.handle_close()
+
+    def _close_all(self) -> None:
+        """Close every connection, then the trigger; its pipe stays open while a stuck request thread
+        might still pull it (the map is emptied either way, so the loop ends)."""
+        from waitress import wasyncore
+
+        socket_map = self.server._map
+        trigger = self.server.trigger
+        for dispatcher in list(socket_map.values()):
+            if dispatcher is trigger:
+                continue
+            if dispatcher is self.server:
+                wasyncore.dispatcher.close(dispatcher)
+            else:
+                dispatcher.handle_close()
+        if self.server.task_dispatcher.threads:
+            trigger.del_channel()
+        else:
+            trigger.close()
+        socket_map.clear()
 
 
 def serve(config: Config, host: str, port: int) -> int:
-    import logging
-
-    server = make_server(config, host, port)
-    logging.getLogger("newsdesk").info(
-        "serving %s on http://%s:%s/", config.output_dir, host, server.effective_port
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
+    """Serve until SIGINT or SIGTERM, then stop as daemon --serve does: in-flight requests finish."""
+    server = ServerThread(config, host, port)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    server.start()
+    log.info("serving %s on http://%s/", config.output_dir, host_port(host, server.port))
+    while server.running and not stop.wait(0.5):
         pass
-    finally:
-        server.close()
-    return 0
+    server.stop()
+    return 0 if stop.is_set() else 1  # 1: the loop died on its own (its traceback is on stderr)

@@ -9,6 +9,14 @@ def cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def cut_middle(text: str, width: int) -> str:
+    """For addresses, whose both ends matter: 'file:///tmp/…/fr/index.html'."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 3
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def table_lines(
     headers: Sequence[str], rows: Sequence[Sequence[str]], limits: Sequence[int] | None = None
 ) -> list[str]:

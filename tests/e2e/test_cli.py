@@ -137,10 +137,11 @@ def test_preview_prints_a_table_and_stores_nothing(project: Path) -> None:
     result = newsdesk("preview", "site-fr", cwd=project)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["CATEGORY", "DATE", "TITLE", "LINK"]
+    assert lines[0].split() == ["CATEGORY", "DATE", "TITLE", "SUMMARY", "LINK", "IMAGE"]
     assert any("Et si on mettait des éoliennes dans le ciel" in line for line in lines)
-    assert any(line.startswith("company/innovation  2026-11-20 08:30") for line in lines)
-    assert "4 distinct items from 8 cards" in result.stdout
+    assert any(line.startswith("company/innovation  20 novembre 2026") for line in lines)  # the site's day
+    (page_row,) = [line.split() for line in lines if line.startswith("file://")]
+    assert page_row[0].endswith("/fr/index.html") and page_row[1:] == ["8", "4"]  # cards, items
     assert not (project / "state").exists()
     assert not (project / "feeds").exists()
     unknown = newsdesk("preview", "nope", cwd=project)
@@ -161,7 +162,7 @@ def test_preview_json_reports_each_selector_and_unparsed_dates(project: Path) ->
     assert len(data["items"]) == 7
     assert data["unparsed_dates"] == []
     text = newsdesk("preview", "site-en", cwd=project).stdout
-    assert "date      'time@datetime': found on 13 cards, empty on 2" in text
+    assert any(line.split() == ["date", "time@datetime", "13", "2", "0"] for line in text.splitlines())
 
 
 WITHOUT_PSYCOPG = (
@@ -214,3 +215,101 @@ def test_a_database_that_does_not_answer_is_one_line_and_exit_2(project: Path) -
         (line,) = result.stderr.splitlines()
         assert line.startswith(f"newsdesk: database {url}: cannot open the store: connection failed")
         assert "Connection refused" in line and result.stdout == ""
+
+
+@pytest.mark.parametrize("command", [["serve"], ["daemon", "--serve"]], ids=["serve", "daemon"])
+def test_a_port_out_of_range_or_in_use_is_one_line_and_exit_2(project: Path, command: list[str]) -> None:
+    import socket
+
+    for port in ("99999", "0", "http"):
+        result = newsdesk(*command, "-q", "--port", port, cwd=project)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"newsdesk {command[0]}: cannot listen on 127.0.0.1:{port}: port must be 1-65535"
+        ]
+    with socket.socket() as taken:  # another program already listens there
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for _ in range(2):  # the daemon gave its lock back: the second try fails the same way
+            result = newsdesk(*command, "-q", "--port", port, cwd=project)
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.splitlines() == [
+                f"newsdesk {command[0]}: cannot listen on 127.0.0.1:{port}: address already in use"
+            ]
+            assert result.stdout == ""
+
+
+def test_serve_answers_then_stops_on_sigterm_with_exit_0(project: Path) -> None:
+    import signal
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [NEWSDESK, "serve", "--port", str(port)], cwd=project, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert f"on http://127.0.0.1:{port}/" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["-v", "run"], {"verbose": True, "quiet": False}),
+        (["run", "-v"], {"verbose": True, "quiet": False}),
+        (["-q", "status", "--json"], {"quiet": True, "json": True}),
+        (["--config", "x.yaml", "status"], {"config": Path("x.yaml")}),
+        (["status", "--config", "x.yaml"], {"config": Path("x.yaml")}),
+        (["--config", "a.yaml", "status", "--config", "b.yaml"], {"config": Path("b.yaml")}),
+        (["--log-format", "json", "daemon", "-q"], {"log_format": "json", "quiet": True}),
+        (["run"], {"config": Path("config.yaml"), "verbose": False, "quiet": False, "log_format": "text"}),
+    ],
+)
+def test_global_options_go_before_or_after_the_command(argv: list[str], expected: dict[str, object]) -> None:
+    from newsdesk.cli import build_parser
+
+    args = vars(build_parser().parse_args(argv))
+    assert {key: args[key] for key in expected} == expected
+
+
+def test_global_options_before_or_after_the_command_on_the_real_cli(project: Path, tmp_path: Path) -> None:
+    import json
+
+    verbose = newsdesk("--log-format", "json", "run", "-v", cwd=project)
+    assert verbose.returncode == 0, verbose.stderr
+    levels = {json.loads(line)["level"] for line in verbose.stderr.splitlines()}
+    assert {"debug", "info"} <= levels
+    quiet = newsdesk("-q", "run", cwd=project)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = str(project / "config.yaml")
+    for argv in (["--config", config, "status"], ["status", "--config", config]):
+        status = newsdesk(*argv, cwd=elsewhere)
+        assert status.returncode == 0, status.stderr
+        assert status.stdout.startswith("SOURCE")
+    clash = newsdesk("-v", "status", "-q", cwd=project)
+    assert clash.returncode == 2
+    assert clash.stderr.splitlines()[-1] == (
+        "newsdesk: error: argument -q/--quiet: not allowed with argument -v/--verbose"
+    )
