@@ -288,3 +288,19 @@ def test_every_feed_has_a_page_for_browsers(tmp_path: Path, httpserver: HTTPServ
         view = html(config, f"{name}.html")
         assert [h.text_content() for h in view.iter("h2")] == ["Café & co"]
         assert f"https://news.example.org/{name}.atom" in view.text_content()  # what to paste in a reader
+
+
+def test_serve_answers_favicon_ico_and_the_icon(tmp_path: Path, httpserver: HTTPServer) -> None:
+    import requests
+
+    from helpers import serving
+
+    url = serve_page(httpserver, "/i/", card("Story", "/i/1"))
+    config = configure(tmp_path, html_source("i", [url]))
+    assert not run(config, now=Clock()).failed
+    for base in serving(config):
+        favicon = requests.get(f"{base}/favicon.ico", timeout=5)
+        assert favicon.status_code == 200 and favicon.headers["Content-Type"] == "image/x-icon"
+        assert favicon.content == (config.output_dir / "favicon.ico").read_bytes()
+        icon = requests.get(f"{base}/icon.png", timeout=5, headers={"Accept-Encoding": "gzip"})
+        assert icon.headers["Content-Type"] == "image/png" and "Content-Encoding" not in icon.headers

@@ -45,6 +45,15 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/plain; charset=utf-8",
 }
+IMAGE_TYPES = {  # the site's icon and logo (already compressed: never gzipped)
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 FEED_SUFFIXES = frozenset({".atom", ".rss"})
 PAGE_SUFFIXES = frozenset({".atom", ".rss", ".json"})  # feeds a browser is shown as <name>.html
 NEGOTIATED_ON = ("Accept", "Sec-Fetch-Dest")
@@ -153,7 +162,11 @@ class FeedServer:
 
     def file_response(self, request: Request, path: Path) -> Response:
         if path.suffix not in PAGE_SUFFIXES:
-            return self._file(request, path, CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+            return self._file(
+                request,
+                path,
+                CONTENT_TYPES.get(path.suffix) or IMAGE_TYPES.get(path.suffix, "application/octet-stream"),
+            )
         # Browsers are dropping XSLT: one navigating to a feed gets its HTML page; readers, fetch()
         # and XHR get the feed. Both answers vary on the headers that decide between them.
         navigation = _browser_navigation(request.headers)
