@@ -14,6 +14,7 @@ from newsdesk.models import Item, StoredItem
 from helpers import make_item
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+YESTERDAY = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DAY = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HOST = "news.example.org"
 FULL = (
@@ -91,10 +92,18 @@ CASES = [
     (
         "a fuller summary under the same URL updates the stored row",
         replace(SEEN, source="press"),
-        Facts(stored(replace(SEEN, summary_html=CUT, summary_text=CUT), 1)),
+        Facts(stored(replace(SEEN, summary_html=CUT, summary_text=CUT), 1, first_seen=YESTERDAY)),
         ON,
         Update,
         {"change": Change.UPDATED},
+    ),
+    (
+        "a fuller summary for a story first stored earlier in this run leaves it new: no reader saw it",
+        replace(SEEN, source="press"),
+        Facts(stored(replace(SEEN, summary_html=CUT, summary_text=CUT), 1)),
+        ON,
+        Update,
+        {"change": Change.NEW},
     ),
     (
         "a known sighting of a merged story folds into that story, its own row unchanged",

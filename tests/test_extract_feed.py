@@ -158,3 +158,48 @@ def test_a_whole_article_in_a_summary_is_cut_to_a_teaser() -> None:
     assert item is not None
     assert len(item.summary_text) <= MAX_SUMMARY_CHARS + 1 and item.summary_text.endswith("…")
     assert len(item.summary_html) < 2 * MAX_SUMMARY_CHARS
+
+
+NEWS_PAGE = """<!DOCTYPE html>
+<html><head><title>News</title>{links}</head>
+<body><article class="news-teaser"><h3><a href="/news/1">A story</a></h3></article></body></html>"""
+ADVERTISED = (
+    '<link rel="stylesheet" href="/site.css">'
+    '<link rel="alternate" type="application/rss+xml" title="News" href="feed/news.xml">'
+    '<link rel="alternate" type="application/atom+xml" href="https://cdn.example/news.atom">'
+)
+
+
+@pytest.mark.parametrize(
+    ("links", "advice"),
+    [
+        (
+            ADVERTISED,
+            "use the feed it advertises, {base}/fr/feed/news.xml, as its url, or type: html with selectors",
+        ),
+        ("", "use type: html with selectors (it advertises no feed)"),
+    ],
+    ids=["advertising-a-feed", "advertising-none"],
+)
+def test_an_html_page_given_as_a_feed_says_what_to_use(
+    httpserver, make_config, clock, links: str, advice: str
+) -> None:
+    from newsdesk.pipeline import run
+
+    url = httpserver.url_for("/fr/actualites")
+    httpserver.expect_request("/fr/actualites").respond_with_data(
+        NEWS_PAGE.format(links=links), content_type="text/html; charset=utf-8"
+    )
+    config = make_config(f"- name: actus\n  type: feed\n  url: {url}\n")
+    (refresh,) = run(config, now=clock).refreshes
+    (error,) = refresh.errors
+    base = httpserver.url_for("/").rstrip("/")
+    assert error == f"source 'actus' {url}: an HTML page, not a feed: " + advice.format(base=base)
+
+
+def test_a_broken_feed_served_as_html_is_still_a_broken_feed() -> None:
+    body = b"<?xml version='1.0'?><rss version='2.0'><channel><title>cut"
+    page = Page("https://x.example/feed", 200, {"content-type": "text/html"}, body, NOW)
+    with pytest.raises(ExtractError, match="not a valid feed") as caught:
+        extract_feed(page, "x")
+    assert "type: html" not in str(caught.value)

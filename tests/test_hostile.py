@@ -30,17 +30,17 @@ EXPECTED = {
     "loop": "more than 5 redirects",
     "to-file": "redirected to an unsupported address 'file:///etc/passwd'",
     "huge": "byte cap",
-    "deep": None,
+    "deep": "no items found on a first reading",  # parsed safely; it holds no card
     "many-cards": None,
     "nul": None,
     "mixed-encoding": None,
     "lying-charset": None,
     "laughs": "not a valid feed",
     "quadratic": "not a valid feed",
-    "xxe": None,
+    "xxe": "no items found on a first reading",  # no entity expanded: its one entry has no text left
     "dtd": None,
     "truncated": "not a valid feed",
-    "html-as-feed": "not a",
+    "html-as-feed": "an HTML page, not a feed: use type: html",
     "wrong-encoding-feed": None,
     "bom-feed": None,
 }
@@ -87,5 +87,7 @@ def test_hostile_source_fails_cleanly_beside_a_healthy_one(
     finally:
         store.close()
     for path in config.output_dir.rglob("*.*"):
+        if path.suffix in (".png", ".ico"):
+            continue  # the site's own icons: binary, and none of the source's bytes
         text = path.read_bytes()
         assert b"root:" not in text and b"\0" not in text, path.name  # no local file, no NUL byte

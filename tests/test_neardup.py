@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from newsdesk.config import load_config
 from newsdesk.dedup.decide import DedupPolicy
-from newsdesk.dedup.near import Features, NearIndex, Settings, judge, signature, translation
+from newsdesk.dedup.near import Features, NearIndex, Settings, judge, name_runs, signature, translation
 from newsdesk.models import Item
 from newsdesk.pipeline import open_store, run
 from newsdesk.store import Store
@@ -150,6 +150,93 @@ def test_translation_needs_same_day_and_shared_names() -> None:
         "Venturix remporte le prix", fr_summary := "Venturix et Guillaume Desrocques.", "2026-12-20", "fr"
     )
     assert fr_summary and not translation(en, later).duplicate
+
+
+def test_translations_of_the_evaluation_set_are_linked_and_look_alikes_are_not() -> None:
+    pairs = [json.loads(line) for line in EVALUATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    bilingual = [p for p in pairs if p["a"]["language"] != p["b"]["language"]]
+    mistakes = []
+    for pair in bilingual:
+        verdict = translation(features(pair["a"]), features(pair["b"]))
+        if verdict.duplicate != (pair["label"] == "translation"):
+            mistakes.append(f"{pair['id']} {pair['label']}: {verdict.rule}")
+    assert sum(p["label"] == "translation" for p in bilingual) >= 19
+    assert sum(p["label"] != "translation" for p in bilingual) >= 9  # same day, one template, one site
+    assert not mistakes
+
+
+EXAMPLE_EN = (
+    "With close to 7% of global CO₂ emissions coming from metallurgy, recycling metals is key to shrinking "
+    "the sector's footprint. But how do you turn metal scrap into high-performance materials able to meet "
+    "the needs of the..."
+)
+EXAMPLE_FR = (
+    "Près de 7\u00a0% des émissions mondiales de CO₂ proviennent de la métallurgie\u00a0: recycler les "
+    "métaux est donc indispensable pour réduire l'empreinte du secteur. Mais comment transformer des déchets "
+    "métalliques en matériaux performants, capables de répondre aux besoins de..."
+)
+
+
+def test_a_translation_with_one_name_and_one_number_is_linked_by_its_cognates() -> None:
+    """The example's metal-recycling pair: CO₂ and 7 % alone were too little; recycling ~ recyclage,
+    metallurgy ~ métallurgie, materials ~ matériaux say it is one text."""
+    en = make("Metal recycling: towards greener and more efficient methods", EXAMPLE_EN, "2026-11-13")
+    fr = make(
+        "Recyclage des métaux\u00a0: vers des méthodes plus vertes et plus efficaces",
+        EXAMPLE_FR,
+        "2026-11-12",
+        "fr",
+    )
+    verdict = translation(en, fr)
+    assert verdict.duplicate and "(7, co2)" in verdict.rule, verdict
+
+
+@pytest.mark.parametrize(
+    ("en", "fr", "rule"),
+    [
+        (
+            make(
+                "Control Lab Seminar #12: drone swarms", "The seminar welcomes Claire Bertin on 13 November."
+            ),
+            make(
+                "Séminaire n°13 : essaims de drones",
+                "Le séminaire accueille Claire Bertin le 13 novembre.",
+                language="fr",
+            ),
+            "different numbers in titles",
+        ),
+        (
+            make(
+                "Control Lab Seminar: drone swarms", "The control seminar welcomes Claire Bertin on Thursday."
+            ),
+            make(
+                "Séminaire : essaims de drones",
+                "Le séminaire de contrôle accueille Nicolas Fabre jeudi.",
+                language="fr",
+            ),
+            "different names (claire bertin / nicolas fabre)",
+        ),
+        (
+            make("Venturix wins the award", "ENSTA start-up Venturix wins the 2026 award."),
+            make(
+                "Venturix remporte le prix",
+                "La start-up de l'ENSTA Venturix remporte le prix 2026.",
+                "2026-11-23",
+                "fr",
+            ),
+            "different days",
+        ),
+    ],
+)
+def test_translation_vetoes(en: Features, fr: Features, rule: str) -> None:
+    verdict = translation(en, fr)
+    assert not verdict.duplicate and verdict.rule == rule
+
+
+def test_names_are_read_as_a_reader_would() -> None:
+    """A French elision opens a name ("L'École"); a sentence's first word or an English month does not."""
+    text = "L'École de chimie accueille Claire Bertin le 13 November. Elle présente Port-Lénan."
+    assert name_runs(text) == [("ecole",), ("claire", "bertin"), ("port-lenan",)]
 
 
 # --- in the store -------------------------------------------------------------------------------
@@ -331,9 +418,9 @@ def test_a_story_another_process_stored_is_recognised_as_a_near_duplicate(databa
         assert result.new == 0  # not a new story: the school's, stored by the other process
         (group,) = institute.merge_groups()
         assert group["url"] == "https://school.example.org/news/2"
-        assert [r.url for r in school.latest_items(None, 10)] == [
-            "https://school.example.org/news/2",
+        assert [r.url for r in school.latest_items(None, 10)] == [  # one date, one moment: stored order
             "https://s.example.org/news/1",
+            "https://school.example.org/news/2",
         ]
     finally:
         school.close()

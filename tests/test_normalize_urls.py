@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsdesk.normalize.urls import canonical_url, is_web_url
+from newsdesk.normalize.urls import canonical_url, is_web_url, web_link
 
 
 @pytest.mark.parametrize(
@@ -107,3 +107,50 @@ def test_canonical_url_is_stable() -> None:
 )
 def test_is_web_url(url: str | None, expected: bool) -> None:
     assert is_web_url(url) is expected
+
+
+BASE = "https://site.example/news/"
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "&#106;avascript:alert(1)",  # a feed's text, where the reference was not decoded
+        "&amp;#106;avascript:alert(1)",  # escaped once more
+        "&amp#106;avascript:alert(1)",  # as feedparser's loose parser leaves it
+        "&#0000106avascript:alert(1)",  # no semicolon, leading zeros: still "j"
+        "java&#x09;script:alert(1)",  # a tab inside: the URL parser removes it
+        "java\tscript:alert(1)",
+        "java&NewLine;script:alert(1)",
+        "javascript&colon;alert(1)",
+        "  JavaScript:alert(1)",
+        "\x01javascript:alert(1)",  # C0 controls around a URL are stripped
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "mailto:press@example.org",
+        "",
+    ],
+)
+def test_web_link_drops_what_a_browser_would_not_read_as_http(href: str) -> None:
+    assert web_link(href, BASE) is None
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("/news/1", "https://site.example/news/1"),
+        ("item-2", "https://site.example/news/item-2"),
+        (" https://other.example/a?b=1&c=2 ", "https://other.example/a?b=1&c=2"),
+        ("//cdn.example/x.jpg", "https://cdn.example/x.jpg"),
+        ("R&amp;D:plan", "https://site.example/news/R&amp;D:plan"),  # "R&D" is no scheme
+        ("https://example.org/wiki/Special:Random", "https://example.org/wiki/Special:Random"),
+    ],
+)
+def test_web_link_resolves_the_others(href: str, expected: str) -> None:
+    assert web_link(href, BASE) == expected
+
+
+def test_a_script_link_joined_to_a_base_is_not_canonical() -> None:
+    """What urljoin made of "&#106;avascript:alert(1)" before it could be read (feedparser does it)."""
+    assert canonical_url("https://site.example/news/&#106;avascript:alert(1)") is None
+    assert canonical_url("https://site.example/a&b/c:d") == "https://site.example/a&b/c:d"

@@ -66,6 +66,9 @@ def test_dangerous_or_foreign_markup_is_removed(markup: str, expected: str) -> N
         "vbscript:msgbox(1)",
         "mailto:press@example.org",
         "ftp://example.org/file",
+        "&amp;#106;avascript:alert(1)",  # "&#106;avascript:" once parsed: never a relative http link
+        "&#0000106avascript:alert(1)",
+        "\x01javascript:alert(1)",
     ],
 )
 def test_non_web_links_lose_their_href_but_keep_their_text(href: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from newsdesk.markup import title_text
 from newsdesk.text import clean_text, comparable, extends, is_truncated, normalize_label, without_ellipsis
 
 
@@ -92,3 +93,29 @@ def test_extends(full: str, cut: str, expected: bool) -> None:
 @pytest.mark.parametrize("text", ["The new lab opens […]", "The new lab opens [...]"])
 def test_wordpress_excerpt_is_truncated(text: str) -> None:
     assert is_truncated(text)
+
+
+@pytest.mark.parametrize(
+    ("title", "is_html", "expected"),
+    [
+        ("Open day <script>alert(1)</script>", False, "Open day"),  # a browser shows no script's text
+        ("Vector 1 <img src=x onerror=alert(1)>", False, "Vector 1"),
+        ("Lab <b>news</b> <style>b{}</style>today", False, "Lab news today"),
+        ("Call <!-- draft --> for papers", False, "Call for papers"),
+        ("a < b and 5 > 3", False, "a < b and 5 > 3"),  # no tag: text as written
+        ("I <3 NY", False, "I <3 NY"),
+        ("AT&amp;T", False, "AT&amp;T"),  # plain text: "&amp;" is what the source wrote
+        ("AT&amp;T", True, "AT&T"),  # HTML (Atom type="html"): a character reference
+        ("a &lt; b", True, "a < b"),
+        (
+            "Twice &lt;script&gt;alert(1)&lt;/script&gt; escaped",
+            True,
+            "Twice escaped",
+        ),  # markup escaped twice
+        ("<textarea><img src=x></textarea>After", False, "After"),  # raw text holding markup
+        ("  Spaced\n title ", False, "Spaced title"),
+        (None, False, ""),
+    ],
+)
+def test_titles_are_the_text_a_reader_sees(title: str | None, is_html: bool, expected: str) -> None:
+    assert title_text(title, is_html=is_html) == expected

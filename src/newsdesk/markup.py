@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 
 import lxml.html
@@ -10,6 +11,10 @@ from lxml.html import HtmlElement
 
 from newsdesk.text import clean_text
 
+# What an HTML parser reads as markup: a start or end tag ("<b>", "</p>", "<img src=x>") or a comment.
+# "a < b", "5 > 3" and "I <3 NY" hold none and stay text.
+MARKUP = re.compile(r"<(?:/?[A-Za-z][^>]*>|!--)")
+MAX_MARKUP_LAYERS = 3  # "&amp;lt;b&amp;gt;" is markup escaped twice; nobody escapes a title more often
 SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
 BLOCK_TAGS = frozenset(
     {
@@ -74,3 +79,19 @@ def html_fragment_text(html: str) -> str:
         return ""
     wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
     return visible_text(wrapper)
+
+
+def title_text(title: str | None, *, is_html: bool = False) -> str:
+    """A title as plain text: read as HTML when it holds markup, as browsers and feed readers do (they
+    render RSS titles as HTML), so "Open day <script>alert(1)</script>" is "Open day".
+
+    Reading it as HTML decodes character references, which may reveal markup escaped once more
+    ("&lt;b&gt;"): that is read too, a few layers deep, and whatever still looks like a tag is dropped,
+    so no title published in any format holds markup.
+    """
+    text = clean_text(title)
+    for _ in range(MAX_MARKUP_LAYERS):
+        if not (is_html or MARKUP.search(text)):
+            break
+        text, is_html = html_fragment_text(text), False
+    return clean_text(MARKUP.sub("", text))

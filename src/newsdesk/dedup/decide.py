@@ -10,6 +10,7 @@ how many threads or processes write it: each write sees every earlier one, and d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,7 +113,9 @@ class FoldInto:
 Intent = Keep | Insert | Update | FoldInto
 
 
+@functools.lru_cache(maxsize=256)  # about 50 KB each
 def features_of(title: str, summary: str, language: str, published: datetime | None) -> Features:
+    """Cached: a refresh compares each stored story with every new item (near-duplicates, translations)."""
     return Features.of(title, summary, language, published.date() if published else None)
 
 
@@ -175,7 +178,7 @@ def best_match(
 
 
 def translations_of(story: StoredItem, others: Sequence[Candidate]) -> tuple[tuple[int, Verdict], ...]:
-    """Dated stories in another language that name the same names and numbers, the same day."""
+    """Dated stories in another language that tell the same story (`near.translation`)."""
     if not story.date_from_source:
         return ()
     mine = features_of(story.title, story.summary_text, story.language, story.published)

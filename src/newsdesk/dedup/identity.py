@@ -193,6 +193,12 @@ def merge(stored: StoredItem | None, item: Item, *, now: datetime, site_host: st
     new_hash = content_hash(record)
     if new_hash == stored.content_hash:
         return MergeOutcome(replace(record, content_hash=new_hash), Change.UNCHANGED, frozenset())
-    record = replace(record, content_hash=new_hash, updated=max(now, record.published))
     touched = frozenset(record.categories) | frozenset(stored.categories)
+    if stored.first_seen == now:
+        # First stored earlier in this same run (another source, another page): no reader has seen
+        # it yet, so it is still new, and `updated` stays its date.
+        return MergeOutcome(
+            replace(record, content_hash=new_hash, updated=record.published), Change.NEW, touched
+        )
+    record = replace(record, content_hash=new_hash, updated=max(now, record.published))
     return MergeOutcome(record, Change.UPDATED, touched)

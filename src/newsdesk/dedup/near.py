@@ -41,6 +41,29 @@ STOPWORDS = frozenset(
 )  # fmt: skip
 # Words that dress a title without changing the story: "Press release: ...", "... | ENSTA".
 DRESSING = frozenset({"press", "release", "communique", "news", "actualite", "actualites", "update", "new"})
+# Capitalised words that say what an institution is, not which one: every story of "l'École de chimie
+# de Rostrenne" names them, so they are no evidence that two texts tell one story.
+GENERIC_NAMES = frozenset(
+    {
+        "ecole", "institut", "institute", "universite", "university", "lycee", "college", "school",
+        "laboratoire", "laboratory", "centre", "center",
+    }
+)  # fmt: skip
+# English capitalises days and months, French does not: no evidence either way.
+CALENDAR = frozenset(
+    {
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+        "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december",
+    }
+)  # fmt: skip
+# French elision before a name: "l'École", "d'Armorine", "qu'Estelle".
+_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+_NAME_TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE = re.compile(r"[.!?:;«»\"]\s+")
+STEM = 5  # letters
+COGNATE_GRAM = 4  # letters: "metallurgy" and "métallurgie" share "meta", "etal", "tall", "allu"...
+TRANSLATION_DAYS = 2  # a translation may be posted a day or two after the original
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,8 @@ class Settings:
     threshold: float = 0.62  # combined score from which two items are one story
     window_days: int = 10  # dated items further apart are different stories
     lsh_threshold: float = 0.3
+    translation_words: float = 0.35  # share of cognates, with one name or number in common
+    translation_words_named: float = 0.22  # with two in common, one of them a name
 
 
 @dataclass(frozen=True)
@@ -69,6 +94,8 @@ class Features:
     summary_words: tuple[str, ...]
     names: frozenset[str] = field(default=frozenset())
     text_numbers: frozenset[str] = field(default=frozenset())
+    title: str = ""
+    summary: str = ""
 
     @classmethod
     def of(cls, title: str, summary: str, language: str, published: date | None) -> Features:
@@ -84,7 +111,38 @@ class Features:
             summary_words=summary_words,
             names=frozenset(proper_names(summary)),
             text_numbers=frozenset(numbers(title + " " + summary)),
+            title=title,
+            summary=summary,
         )
+
+    @functools.cached_property
+    def wording(self) -> Wording:
+        """Only translations look at it: built on first use, not for every same-language comparison."""
+        return Wording.of(self.title, self.summary)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What survives translation: names, and words of one root (cognates: recyclage ~ recycling)."""
+
+    names: frozenset[str]  # distinctive names: no "École", no "Monday"
+    name_runs: tuple[tuple[str, ...], ...]  # capitalised words in a row: ("claire", "bertin")
+    stems: frozenset[str]  # each word's first letters, to find a name the other side writes in lower case
+    cognates: frozenset[str]  # letter n-grams of the content words
+
+    @classmethod
+    def of(cls, title: str, summary: str) -> Wording:
+        runs = name_runs(summary)
+        text = words(title + " " + summary)
+        return cls(
+            names=frozenset(name for run in runs for name in run if name not in GENERIC_NAMES),
+            name_runs=tuple(runs),
+            stems=frozenset(word[:STEM] for word in text if len(word) >= STEM),
+            cognates=frozenset(cognate_grams(text)),
+        )
+
+    def knows(self, name: str) -> bool:
+        return name in self.names or name[:STEM] in self.stems
 
 
 def fold(text: str) -> str:
@@ -179,26 +237,76 @@ def _different_subjects(a: Features, b: Features) -> str | None:
     return None
 
 
-def translation(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
-    """The same story in two languages: same day, and the same names and numbers in the text.
+def name_runs(text: str) -> list[tuple[str, ...]]:
+    """Capitalised words in a row, not opening a sentence ("L'École" counts): ("claire", "bertin")."""
+    runs: list[tuple[str, ...]] = []
+    for sentence in _SENTENCE.split(text):
+        run: list[str] = []
+        for position, token in enumerate(_NAME_TOKEN.findall(sentence)):
+            bare = _ELISION.sub("", token)
+            if (position or bare != token) and _is_name(bare):
+                run.append(fold(bare))
+            elif run:
+                runs.append(tuple(run))
+                run = []
+        if run:
+            runs.append(tuple(run))
+    return runs
 
-    Measured as containment (how many of the shorter text's names and numbers the other has), like
-    summaries in `judge`: a card cut with "..." and the full article it was cut from stay linked, so
-    the link does not depend on which version arrived first."""
+
+def _is_name(token: str) -> bool:
+    return token[:1].isupper() and len(token) > 2 and fold(token).removesuffix("s") not in CALENDAR
+
+
+def cognate_grams(text: list[str]) -> Iterable[str]:
+    """Letter n-grams of the content words: translations share them where words share a root."""
+    for word in text:
+        if len(word) > COGNATE_GRAM and word not in STOPWORDS and not word.isdigit():
+            yield from (word[i : i + COGNATE_GRAM] for i in range(len(word) - COGNATE_GRAM + 1))
+
+
+def translation(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
+    """The same story in two languages: near in time, the same names and numbers, a shared vocabulary.
+
+    Names and numbers survive translation but are shared by every story of one institution; cognates
+    (recyclage ~ recycling) show that the texts say the same things. Either many cognates and one
+    name or number in common, or fewer cognates and two, one of them a name, with at least half of
+    the shorter text's names and numbers found in the other. All measures are containments (of the
+    shorter text in the longer), so a card cut with "..." and the article it was cut from stay
+    linked whichever version arrived first; and all are symmetric, so the link does not depend on
+    which language arrived first."""
     if a.language == b.language or not (a.published and b.published):
         return Verdict(False, 0.0, "not two dated languages")
-    if abs((a.published - b.published).days) > 1:
+    if abs((a.published - b.published).days) > TRANSLATION_DAYS:
         return Verdict(False, 0.0, "different days")
-    rare_a = a.names | {w for w in _all_words(a) if w.isdigit() and len(w) > 1}
-    rare_b = b.names | {w for w in _all_words(b) if w.isdigit() and len(w) > 1}
-    shared = rare_a & rare_b
-    score = containment(frozenset(rare_a), frozenset(rare_b))
-    confident = len(shared) >= 2 and score >= 0.5
-    return Verdict(confident, score, f"{len(shared)} names and numbers shared, containment {score:.2f}")
+    if a.title_numbers and b.title_numbers and a.title_numbers != b.title_numbers:
+        return Verdict(False, 0.0, "different numbers in titles")
+    veto = _strangers(a.wording, b.wording)
+    if veto:
+        return Verdict(False, 0.0, veto)
+    anchors_a, anchors_b = a.wording.names | a.text_numbers, b.wording.names | b.text_numbers
+    shared = anchors_a & anchors_b
+    agreement = containment(anchors_a, anchors_b)
+    vocabulary = containment(a.wording.cognates, b.wording.cognates)
+    named = bool(shared & a.wording.names)
+    confident = (bool(shared) and vocabulary >= settings.translation_words) or (
+        len(shared) >= 2 and named and agreement >= 0.5 and vocabulary >= settings.translation_words_named
+    )
+    listed = ", ".join(sorted(shared)[:4])
+    rule = (
+        f"{len(shared)} names and numbers shared ({listed}), containment {agreement:.2f}, "
+        f"cognates {vocabulary:.2f}"
+    )
+    return Verdict(confident, vocabulary, rule)
 
 
-def _all_words(features: Features) -> set[str]:
-    return set(features.summary_words) | set(features.title_words)
+def _strangers(a: Wording, b: Wording) -> str | None:
+    """Each text names someone the other never mentions: two people, two events."""
+    ours = [run for run in a.name_runs if not any(b.knows(name) for name in run)]
+    theirs = [run for run in b.name_runs if not any(a.knows(name) for name in run)]
+    if ours and theirs:
+        return f"different names ({' '.join(ours[0])} / {' '.join(theirs[0])})"
+    return None
 
 
 # --- the index -----------------------------------------------------------------------------

@@ -6,16 +6,26 @@ feedparser 6.0 (the released line) has no JSON Feed support, so JSON Feed 1.0/1.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
 from newsdesk.errors import ExtractError
 from newsdesk.models import Page, RawItem
+from newsdesk.normalize.urls import web_link
 
 # feedparser reports these while still parsing the feed correctly (reader treats them the same way).
 HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
+# Title types read as markup (Atom type="html" and "xhtml"; feedparser guesses "text/html" for RSS).
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# What a page advertises with <link rel="alternate" type=...> for feed readers to find.
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+# The start of an HTML document, whatever the Content-Type says (servers send feeds as text/html too).
+_HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def extract_feed(page: Page, source: str) -> list[RawItem]:
@@ -30,10 +40,42 @@ def extract_feed(page: Page, source: str) -> list[RawItem]:
         # HTML entities such as &eacute; are not XML, but feedparser's loose parser reads them well.
         tolerable = "undefined entity" in str(problem) and parsed.entries
         if name not in HARMLESS_BOZO and not tolerable:
-            raise ExtractError(source, page.url, f"not a valid feed: {name}: {problem}")
+            raise _not_a_feed(page, source, f"not a valid feed: {name}: {problem}")
     if not parsed.get("version") and not parsed.entries:
-        raise ExtractError(source, page.url, "not a feed (no RSS, Atom or JSON Feed found)")
+        raise _not_a_feed(page, source, "not a feed (no RSS, Atom or JSON Feed found)")
     return [_entry(entry, source, page.url) for entry in parsed.entries]
+
+
+def _not_a_feed(page: Page, source: str, problem: str) -> ExtractError:
+    """An HTML page given as a feed is a config mistake: say how to read it instead."""
+    if not _HTML_START.match(page.body[:4096]):
+        return ExtractError(source, page.url, problem)
+    advertised = advertised_feeds(page, source)
+    if advertised:
+        advice = f"use the feed it advertises, {advertised[0]}, as its url, or type: html with selectors"
+    else:
+        advice = "use type: html with selectors (it advertises no feed)"
+    return ExtractError(source, page.url, f"an HTML page, not a feed: {advice}")
+
+
+def advertised_feeds(page: Page, source: str) -> list[str]:
+    """The feeds an HTML page names for readers (<link rel="alternate" type="application/rss+xml">),
+    absolute, in page order."""
+    from newsdesk.extract.html import base_url, parse_html
+
+    try:
+        document = parse_html(page, source)
+    except ExtractError:
+        return []
+    base = base_url(document, page.url)
+    found: list[str] = []
+    for link in document.iter("link"):
+        rel = str(link.get("rel") or "").lower().split()
+        kind = str(link.get("type") or "").lower().split(";")[0].strip()
+        url = web_link(link.get("href"), base) if "alternate" in rel and kind in FEED_TYPES else None
+        if url and url not in found and url != page.url:
+            found.append(url)
+    return found
 
 
 def _entry(entry: Any, source: str, page_url: str) -> RawItem:
@@ -50,13 +92,14 @@ def _entry(entry: Any, source: str, page_url: str) -> RawItem:
         source=source,
         page_url=page_url,
         title=entry.get("title"),
-        title_is_html=(entry.get("title_detail") or {}).get("type") == "text/html",
-        link=entry.get("link"),
+        title_is_html=(entry.get("title_detail") or {}).get("type") in HTML_TYPES,
+        # feedparser joined relative links to the feed's URL: "&#106;avascript:" too (web_link drops it).
+        link=web_link(entry.get("link"), page_url),
         summary=summary,
         summary_is_html=True,
         categories=tuple(labels),
         date_text=entry.get("published") or entry.get("updated") or entry.get("created"),
-        image=_image(entry),
+        image=web_link(_image(entry), page_url),
         guid=entry.get("id") or None,
     )
 
@@ -106,12 +149,12 @@ def _json_feed(page: Page, source: str) -> list[RawItem]:
                 source=source,
                 page_url=page.url,
                 title=_text(entry.get("title")),
-                link=urljoin(base, str(link)) if link else None,
+                link=web_link(str(link), base) if link else None,
                 summary=str(html) if html else (str(text) if text else None),
                 summary_is_html=bool(html),
                 categories=_tags(entry.get("tags")),
                 date_text=_text(entry.get("date_published") or entry.get("date_modified")),
-                image=urljoin(base, str(image)) if image else None,
+                image=web_link(str(image), base) if image else None,
                 guid=_text(entry.get("id")),
             )
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import yaml
 
 from newsdesk.errors import ExtractError
 from newsdesk.models import Page, RawItem
+from newsdesk.normalize.urls import web_link
 
 KNOWN_KEYS = frozenset({"title", "link", "summary", "category", "categories", "date", "image", "id"})
 
@@ -45,12 +45,12 @@ def _item(entry: Any, index: int, source: str, page_url: str) -> RawItem:
         source=source,
         page_url=page_url,
         title=str(entry["title"]),
-        link=urljoin(page_url, str(link)) if link else None,
+        link=web_link(str(link), page_url) if link else None,
         summary=str(entry["summary"]) if entry.get("summary") else None,
         summary_is_html=True,
         categories=tuple(str(label) for label in labels),
         date_text=_date_text(date),
-        image=urljoin(page_url, str(entry["image"])) if entry.get("image") else None,
+        image=web_link(str(entry["image"]), page_url) if entry.get("image") else None,
         guid=str(entry["id"]) if entry.get("id") else None,
     )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsdesk.config import Config, SourceConfig
-from newsdesk.markup import html_fragment_text
+from newsdesk.markup import html_fragment_text, title_text
 from newsdesk.models import Item, RawItem
 from newsdesk.normalize.categories import CategoryResolver
 from newsdesk.normalize.dates import parse_date
@@ -38,8 +38,8 @@ class Normalizer:
 
     def normalize(self, raw: RawItem, fetched_at: datetime) -> Item | None:
         """None for a card with no title: nothing a reader could recognise."""
-        # Titles are text; only a feed that says its title is HTML gets it parsed ("a < b" stays).
-        title = clean_text(html_fragment_text(raw.title) if raw.title and raw.title_is_html else raw.title)
+        # Titles are text: one that holds markup is read as HTML, as readers would ("a < b" stays).
+        title = title_text(raw.title, is_html=raw.title_is_html)
         base = raw.link or raw.page_url
         if raw.summary is None:
             summary_html = ""
@@ -53,7 +53,7 @@ class Normalizer:
             summary_text = shorten(summary_text, MAX_SUMMARY_CHARS)
             summary_html = text_to_html(summary_text)
         if not title and summary_text:
-            title = shorten(summary_text, TITLE_FROM_SUMMARY)  # RSS allows items with no title
+            title = title_text(shorten(summary_text, TITLE_FROM_SUMMARY))  # RSS allows items with no title
         if not title:
             return None
         categories, invented, labels = self.categories.resolve(raw.categories)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urljoin
 
 import nh3
 
-from newsdesk.normalize.urls import is_web_url
+from newsdesk.normalize.urls import web_link
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "b", "i", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "sub", "sup"}
@@ -29,8 +28,7 @@ def sanitize_html(markup: str, base_url: str) -> str:
     def absolute_links(tag: str, attribute: str, value: str) -> str | None:
         if attribute != "href":
             return value
-        url = urljoin(base_url, value.strip())
-        return url if is_web_url(url) else None
+        return web_link(value, base_url)
 
     cleaned = nh3.clean(
         _BLOCK_BOUNDARY.sub(r" \1 ", markup),

@@ -21,6 +21,7 @@ from newsdesk.dedup.decide import Candidate, DedupPolicy
 from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import (
     MAX_CANDIDATES,
+    TRANSLATION_DAYS,
     NearIndex,
     Verdict,
     has_enough_text,
@@ -181,14 +182,15 @@ class NearDuplicates:
 
     @staticmethod
     def other_languages(conn: Connection, language: str, published: datetime | None) -> tuple[Candidate, ...]:
-        """Dated, published stories of another language within a day of `published`, oldest first."""
+        """Dated, published stories of another language near `published` (the translation judge's days
+        and one more: it counts calendar days, this compares instants), oldest first."""
         if published is None:
             return ()
-        day = timedelta(days=1)
+        span = timedelta(days=TRANSLATION_DAYS + 1)
         rows = conn.execute(
             sa.select(*CANDIDATE_COLUMNS)
             .where(
-                items_table.c.published.between(published - day, published + day),
+                items_table.c.published.between(published - span, published + span),
                 items_table.c.language != language,
                 not_merged(),
                 items_table.c.date_from_source.is_(True),

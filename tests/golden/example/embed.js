@@ -55,6 +55,16 @@
     }
   }
 
+  function dayText(year, month, day) {
+    var when = new Date(Date.UTC(year, month - 1, day));
+    var options = { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" };
+    try {
+      return when.toLocaleDateString(lang, options);
+    } catch (error) {  // a data-lang the browser does not know
+      return when.toLocaleDateString(undefined, options);
+    }
+  }
+
   function render(data) {
     var list = element("ul", "newsdesk-list");
     var items = (data && Array.isArray(data.items)) ? data.items.slice(0, limit) : [];
@@ -64,10 +74,13 @@
       var title = element(href ? "a" : "span", "newsdesk-title", item.title || "");
       if (href) { title.href = href; title.rel = "noopener"; }
       entry.appendChild(title);
-      var when = new Date(item.date_published);
-      if (!isNaN(when.getTime())) {
-        var date = element("time", "newsdesk-date", when.toLocaleDateString(lang, { year: "numeric", month: "long", day: "numeric" }));
-        date.setAttribute("datetime", when.toISOString());
+      if (item.language && data.language && item.language !== data.language) { entry.lang = item.language; }
+      // Dates come written in the site's zone: the day is the one in the string, not the visitor's.
+      var published = item.date_published ? String(item.date_published) : "";
+      var day = /^(\d{4})-(\d{2})-(\d{2})/.exec(published);
+      if (day) {
+        var date = element("time", "newsdesk-date", dayText(+day[1], +day[2], +day[3]));
+        date.setAttribute("datetime", published);
         entry.appendChild(date);
       }
       var summary = item.summary || item.content_text;
