@@ -9,8 +9,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from newsdesk import __version__
 from newsdesk.config import Config, load_config
 from newsdesk.errors import AlreadyRunning, ConfigError, NewsdeskError, StoreError
@@ -109,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except SQLAlchemyError as exc:
+    except _database_errors() as exc:
         print(
             f"newsdesk: database error ({config_url_hint(args)}): {str(exc).splitlines()[0]}", file=sys.stderr
         )
@@ -122,6 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """SQLAlchemy's errors, without importing it (a third of a second) for commands that never use it:
+    an error of a module not yet imported cannot have been raised."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return (errors.SQLAlchemyError,) if errors is not None else ()
 
 
 def config_url_hint(args: argparse.Namespace) -> str:
