@@ -107,8 +107,10 @@ def render_atom(
             entry.link(href=stored.url)  # rel="alternate" is Atom's default
         for language, url in stored.alternates:  # the same story in another language
             extras.links.append({"rel": "alternate", "type": "text/html", "hreflang": language, "href": url})
-        if stored.summary_html:  # with none, nothing: a reader would show the title twice
+        if stored.summary_html:
             entry.summary(stored.summary_html, type="html")
+        elif stored.url:  # Atom wants some text; the title again would show twice: where the story is
+            entry.summary(urlsplit(stored.url).hostname or stored.url, type="text")
         if not stored.url:
             # Atom needs an alternate link or a content element: a story from no page gets its text.
             entry.content(stored.summary_html or html.escape(stored.title), type="html")
