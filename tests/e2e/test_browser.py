@@ -136,3 +136,36 @@ def test_feed_opened_in_a_browser_is_a_readable_page(feed_origin: str) -> None:
             assert tab.evaluate("window.__xss === undefined")
         finally:
             browser.close()
+
+
+def test_embed_shows_the_sites_day_in_the_partners_language_whatever_the_visitors_zone(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    from newsdesk.config import load_config
+
+    from helpers import Clock, write_config
+
+    # Half past midnight in Paris on 26 November: still the 25th in UTC and in Los Angeles.
+    late = card("Open day", "/news/open-day", label="Research", date="2026-11-26T00:30:00+01:00")
+    httpserver.expect_request("/paris/").respond_with_data(page(late), content_type="text/html")
+    path = write_config(tmp_path, html_source("paris", [httpserver.url_for("/paris/")]))
+    path.write_text(
+        path.read_text().replace("  language: en\n", "  language: en\n  timezone: Europe/Paris\n")
+    )
+    config = load_config(path)
+    assert not run(config, now=Clock()).failed
+    for origin in serving(config):
+        partner = f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Partner</title></head>
+<body><script src="{origin}/embed.js" data-feed="research" data-lang="fr" async></script></body></html>"""
+        httpserver.expect_request("/partner-fr.html").respond_with_data(partner, content_type="text/html")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                tab = browser.new_context(timezone_id="America/Los_Angeles", locale="en-US").new_page()
+                tab.goto(httpserver.url_for("/partner-fr.html"))
+                tab.wait_for_selector(".newsdesk-date", timeout=15_000)
+                assert tab.inner_text(".newsdesk-date") == "26 novembre 2026"
+            finally:
+                browser.close()
