@@ -367,9 +367,16 @@ class ServerThread:
     def _in_loop(self, action: Callable[[], None]) -> None:
         """Run the action on the loop's thread, the one that owns the sockets, or here if none runs."""
         if self._thread.is_alive():
-            self.server.trigger.pull_trigger(action)
-        else:
-            action()
+            try:
+                self.server.trigger.pull_trigger(action)
+                return
+            except OSError:
+                # The trigger is already closed: waitress closes it with the server's own close(),
+                # which an error on the listening socket can call while it stops (seen under load).
+                # Nothing can wake the loop any more; no request thread writes to it either.
+                with self.server.trigger.lock:
+                    self.server.trigger.thunks.clear()
+        action()
 
     def _stop_accepting(self) -> None:
         """Close the listening socket and idle keep-alive connections: no new requests come in."""
