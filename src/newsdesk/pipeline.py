@@ -31,7 +31,7 @@ from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter
 from newsdesk.fetch.robots import RobotsCache
-from newsdesk.models import Item, PageMemo, RawItem, SourceState, StoreResult
+from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
 from newsdesk.publish import PublishReport, publish
 from newsdesk.schedule import disabled_by_gone
@@ -141,6 +141,31 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def polite_fetch(
+    config: Config,
+    source: SourceConfig,
+    url: str,
+    *,
+    session: requests.Session,
+    now: Callable[[], datetime],
+    polite: Politeness,
+    validators: Validators | None = None,
+) -> Page:
+    """One page of a source, within its host's limits, with the source's rules on addresses."""
+    with polite.slot(url):
+        return fetch(
+            url,
+            source=source.name,
+            settings=config.fetch,
+            session=session,
+            now=now,
+            accept=ACCEPT[source.type],
+            validators=validators or Validators(None, None),
+            allow_private=source.allow_private,
+            is_private=polite.is_private,
+        )
+
+
 def collect(
     config: Config,
     source: SourceConfig,
@@ -162,18 +187,10 @@ def collect(
             if polite.robots and is_web and source.type == "html" and source.respect_robots:
                 polite.robots.check(url, source=source.name, session=session, limiter=polite.limiter)
             memo = (memos or {}).get(url, PageMemo())
-            with polite.slot(url):
-                page = fetch(
-                    url,
-                    source=source.name,
-                    settings=config.fetch,
-                    session=session,
-                    now=now,
-                    accept=ACCEPT[source.type],
-                    validators=Validators(memo.etag, memo.last_modified),
-                    allow_private=source.allow_private,
-                    is_private=polite.is_private,
-                )
+            validators = Validators(memo.etag, memo.last_modified)
+            page = polite_fetch(
+                config, source, url, session=session, now=now, polite=polite, validators=validators
+            )
             if page.permanently_moved_to:
                 out.moved.append((url, page.permanently_moved_to))
             body_hash = None if page.not_modified else body_digest(page.body)

@@ -20,11 +20,11 @@ from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup.identity import collapse
 from newsdesk.errors import SourceError
 from newsdesk.extract.html import FIELDS, parse_html, repeated_blocks
-from newsdesk.fetch import fetch, new_session
+from newsdesk.fetch import new_session
 from newsdesk.localtime import day_text
 from newsdesk.models import Item, RawItem
 from newsdesk.normalize import Normalizer
-from newsdesk.pipeline import ACCEPT, Collected, Politeness, collect
+from newsdesk.pipeline import Collected, Politeness, collect, polite_fetch
 from newsdesk.table import cut, cut_middle, table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -117,17 +117,7 @@ def _candidates(
 ) -> list[dict[str, Any]]:
     """The page again (only when the item selector matched nothing on it): what repeats there."""
     try:
-        with politeness.slot(url):
-            page = fetch(
-                url,
-                source=source.name,
-                settings=config.fetch,
-                session=session,
-                now=now,
-                accept=ACCEPT["html"],
-                allow_private=source.allow_private,
-                is_private=politeness.is_private,
-            )
+        page = polite_fetch(config, source, url, session=session, now=now, polite=politeness)
         document = parse_html(page, source.name)
     except SourceError:
         return []  # read a moment ago; if it fails now, there is nothing more to suggest
