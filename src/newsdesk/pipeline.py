@@ -429,7 +429,7 @@ def log_publish(report: PublishReport, duration: float) -> None:
     for error in report.errors:
         log.error("publish: %s", error)
     log.info(
-        "published %d feed(s), %d unchanged, %.2fs",
+        "published %d file(s), %d unchanged, %.2fs",
         len(report.written),
         len(report.unchanged),
         duration,

@@ -50,7 +50,7 @@ def test_run_twice_gives_byte_identical_feeds(project: Path) -> None:
     second = newsdesk("run", cwd=project)
     assert second.returncode == 0, second.stderr
     assert feed_files(project / "feeds") == feeds
-    assert "published 0 feed(s)" in second.stderr
+    assert "published 0 file(s)" in second.stderr
 
 
 def test_python_dash_m_and_config_option(project: Path, tmp_path: Path) -> None:
