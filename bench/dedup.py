@@ -11,7 +11,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -102,11 +102,16 @@ def stream(count: int, seed: int = 7) -> list[Item]:
                 published=published,
                 image=None,
                 language="en",
-                seen_at=published + timedelta(minutes=5),
                 page_url=f"https://{source}.example.org/",
             )
         )
     return items
+
+
+def seen_after(item: Item) -> datetime:
+    """Each batch is stored five minutes after its newest story was published."""
+    assert item.published is not None
+    return item.published + timedelta(minutes=5)
 
 
 def insert_rows(count: int) -> list[Row]:
@@ -124,7 +129,7 @@ def insert_rows(count: int) -> list[Row]:
                 part = items[start : start + tenth]
                 for offset in range(0, len(part), BATCH):
                     batch = part[offset : offset + BATCH]
-                    store.record_refresh(batch[0].source, batch, page_counts={}, now=batch[-1].seen_at)
+                    store.record_refresh(batch[0].source, batch, page_counts={}, now=seen_after(batch[-1]))
                 costs.append((time.perf_counter() - began) / len(part))
             with store.engine.connect() as conn:
                 query = sa.select(items_table.c.url).where(items_table.c.duplicate_of.is_(None))
