@@ -303,6 +303,10 @@ class Config(_Strict):
     def source_language(self, source: SourceConfig) -> str:
         return source.language or self.site.language
 
+    def source_zone(self, source: SourceConfig) -> str:
+        """The zone a source's dates are read and shown in: its own, else the site's."""
+        return source.timezone or self.site.timezone
+
     def resolve_address(self, address: str) -> str:
         """A page address as the fetcher takes it: http(s) URLs as they are, paths as file: URLs."""
         scheme = urlsplit(address).scheme

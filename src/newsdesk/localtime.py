@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from babel.core import Locale
 
 
 @cache
@@ -33,14 +37,20 @@ def day_text(moment: datetime, zone_name: str, language: str) -> str:
 
 def written_day(day: date, language: str) -> str:
     """A day as a reader of `language` writes it; an unknown language gets English."""
-    from babel.core import Locale, UnknownLocaleError
     from babel.dates import format_date
 
+    return format_date(day, format="long", locale=_locale(language))
+
+
+@cache
+def _locale(language: str) -> Locale:
+    """Babel's locale for a language tag ('pt-BR'), parsed once per publish's many dates."""
+    from babel.core import Locale, UnknownLocaleError
+
     try:
-        locale = Locale.parse(language.replace("-", "_"))
+        return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
-        locale = Locale.parse("en")
-    return format_date(day, format="long", locale=locale)
+        return Locale.parse("en")
 
 
 def moment_text(moment: datetime | None, zone_name: str) -> str:

@@ -87,6 +87,7 @@ class Collected:
     not_modified: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+    unmatched: list[Page] = field(default_factory=list)  # pages read where the selectors found nothing
 
 
 class Sessions:
@@ -141,31 +142,6 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def polite_fetch(
-    config: Config,
-    source: SourceConfig,
-    url: str,
-    *,
-    session: requests.Session,
-    now: Callable[[], datetime],
-    polite: Politeness,
-    validators: Validators | None = None,
-) -> Page:
-    """One page of a source, within its host's limits, with the source's rules on addresses."""
-    with polite.slot(url):
-        return fetch(
-            url,
-            source=source.name,
-            settings=config.fetch,
-            session=session,
-            now=now,
-            accept=ACCEPT[source.type],
-            validators=validators or Validators(None, None),
-            allow_private=source.allow_private,
-            is_private=polite.is_private,
-        )
-
-
 def collect(
     config: Config,
     source: SourceConfig,
@@ -187,10 +163,18 @@ def collect(
             if polite.robots and is_web and source.type == "html" and source.respect_robots:
                 polite.robots.check(url, source=source.name, session=session, limiter=polite.limiter)
             memo = (memos or {}).get(url, PageMemo())
-            validators = Validators(memo.etag, memo.last_modified)
-            page = polite_fetch(
-                config, source, url, session=session, now=now, polite=polite, validators=validators
-            )
+            with polite.slot(url):
+                page = fetch(
+                    url,
+                    source=source.name,
+                    settings=config.fetch,
+                    session=session,
+                    now=now,
+                    accept=ACCEPT[source.type],
+                    validators=Validators(memo.etag, memo.last_modified),
+                    allow_private=source.allow_private,
+                    is_private=polite.is_private,
+                )
             if page.permanently_moved_to:
                 out.moved.append((url, page.permanently_moved_to))
             body_hash = None if page.not_modified else body_digest(page.body)
@@ -205,6 +189,8 @@ def collect(
             out.errors.append(exc)
             continue
         out.found.extend(found)
+        if not found:
+            out.unmatched.append(page)  # preview looks at what the page holds instead
         raw_items = [raw for raw in found if is_item(source, raw)]
         # A carousel draws each card twice: identical cards are normalized once.
         distinct = dict.fromkeys(raw_items)

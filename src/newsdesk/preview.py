@@ -13,18 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TextIO
 
-import requests
-
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup.identity import collapse
-from newsdesk.errors import SourceError
 from newsdesk.extract.html import FIELDS, parse_html, repeated_blocks
 from newsdesk.fetch import new_session
 from newsdesk.localtime import day_text
-from newsdesk.models import Item, RawItem
+from newsdesk.models import Item, Page, RawItem
 from newsdesk.normalize import Normalizer
-from newsdesk.pipeline import Collected, Politeness, collect, polite_fetch
+from newsdesk.pipeline import Collected, Politeness, collect
 from newsdesk.table import cut, cut_middle, table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -101,29 +98,19 @@ def read_pages(config: Config, source: SourceConfig, now: Callable[[], datetime]
             single = source.model_copy(update={"url": address, "urls": None})
             got = collect(config, single, session=session, now=now, politeness=politeness)
             reading = PageReading(config.resolve_address(address), got)
-            if source.type == "html" and not got.found and not got.errors:
-                reading.candidates = _candidates(config, source, reading.url, session, politeness, now)
+            if source.type == "html":
+                reading.candidates = [
+                    candidate for page in got.unmatched for candidate in _candidates(page, source.name)
+                ]
             readings.append(reading)
     return readings
 
 
-def _candidates(
-    config: Config,
-    source: SourceConfig,
-    url: str,
-    session: requests.Session,
-    politeness: Politeness,
-    now: Callable[[], datetime],
-) -> list[dict[str, Any]]:
-    """The page again (only when the item selector matched nothing on it): what repeats there."""
-    try:
-        page = polite_fetch(config, source, url, session=session, now=now, polite=politeness)
-        document = parse_html(page, source.name)
-    except SourceError:
-        return []  # read a moment ago; if it fails now, there is nothing more to suggest
+def _candidates(page: Page, source: str) -> list[dict[str, Any]]:
+    """What repeats on a page where the item selector matched nothing: the selectors to try next."""
     return [
         {"selector": block.selector, "count": block.count, "sample": block.sample}
-        for block in repeated_blocks(document)
+        for block in repeated_blocks(parse_html(page, source))
     ]
 
 
@@ -135,7 +122,7 @@ def preview_data(
     found = [raw for reading in readings for raw in reading.got.found]
     stats = selector_stats(found, normalizer, now())
     items = collapse([item for reading in readings for item in reading.got.items])
-    zone = source.timezone or config.site.timezone
+    zone = config.source_zone(source)
     language = config.source_language(source)
     return {
         "source": source.name,

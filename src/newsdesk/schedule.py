@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from newsdesk.config import SourceConfig
+from newsdesk.errors import NoItemsError
 from newsdesk.fetch.politeness import backoff_delay
 from newsdesk.models import SourceState
 
@@ -41,12 +42,15 @@ def next_due(source: SourceConfig, state: SourceState, now: datetime) -> datetim
 
 
 def state_label(source: SourceConfig, state: SourceState, now: datetime) -> str:
-    """ok, failing, backing off, disabled, blocked by robots, or new (never refreshed)."""
+    """ok, failing, backing off, disabled, blocked by robots, no items found (its selectors never
+    found one), or new (never refreshed)."""
     if not source.enabled or disabled_by_gone(source, state):
         return "disabled"
     if state.failures:
         if state.error_kind == "robots":
             return "blocked by robots"
+        if state.error_kind == NoItemsError.kind:  # a wrong selector: waiting will not mend it
+            return "no items found"
         if (state.retry_after and state.retry_after > now) or state.failures >= 2:
             return "backing off"
         return "failing"

@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 from typing import Any, TextIO
 
-from newsdesk.config import Config, SourceConfig
-from newsdesk.errors import NoItemsError
+from newsdesk.config import Config
 from newsdesk.localtime import moment_text
 from newsdesk.models import SourceState
 from newsdesk.schedule import next_due, state_label
@@ -24,7 +23,6 @@ COLUMNS = (
     ("next_due", "NEXT DUE"),
     ("last_error", "LAST ERROR"),
 )
-NO_ITEMS = NoItemsError.kind
 ERROR_WIDTH = 120
 
 
@@ -44,7 +42,7 @@ def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": source.name,
-                "state": _state(source, state, now),
+                "state": state_label(source, state, now),
                 "last_attempt": _iso(state.last_attempt),
                 "last_success": _iso(state.last_success),
                 "failures": state.failures,
@@ -54,15 +52,6 @@ def source_rows(config: Config, now: datetime) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _state(source: SourceConfig, state: SourceState, now: datetime) -> str:
-    """The schedule's label, except that a source whose selectors never found an item says so: it is
-    not a site having a bad day, and waiting will not mend it."""
-    label = state_label(source, state, now)
-    if label in ("failing", "backing off") and state.error_kind == NO_ITEMS:
-        return "no items found"
-    return label
 
 
 def _iso(moment: datetime | None) -> str | None:

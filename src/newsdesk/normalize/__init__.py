@@ -32,7 +32,7 @@ class Normalizer:
         return cls(
             source=source,
             language=config.source_language(source),
-            timezone=source.timezone or config.site.timezone,
+            timezone=config.source_zone(source),
             categories=CategoryResolver(config),
         )
 

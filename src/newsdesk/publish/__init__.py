@@ -88,12 +88,10 @@ def category_titles(
     return {category: title(category) for category in {*categories, *configured}}
 
 
-def in_zone(config: Config, entry: StoredItem) -> StoredItem:
-    """The entry's times on the clock of its source's zone (else the site's): same instants, the
-    day a person reads is the site's day."""
-    source = entry.content_source.partition(" ")[0]
-    zone = next((s.timezone for s in config.sources if s.name == source and s.timezone), None)
-    zone = zone or config.site.timezone
+def in_zone(entry: StoredItem, zones: dict[str, str], site_zone: str) -> StoredItem:
+    """The entry's times on the clock of its source's zone (`zones`, by source name; else the site's):
+    same instants, the day a person reads is the site's day."""
+    zone = zones.get(entry.content_source.partition(" ")[0], site_zone)
     return replace(
         entry,
         published=local(entry.published, zone),
@@ -118,6 +116,7 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
     titles = category_titles(config, every, store.category_labels())
     images = site_images(config)
     language = config.site.language
+    zones = {source.name: config.source_zone(source) for source in config.sources}
     wanted = every
     if categories is not None:
         wanted = every & {parent for category in categories for parent in ancestors(category)}
@@ -128,7 +127,8 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
     names = feed_names(every)
     for category in [None, *sorted(every)]:
         info = _feed_info(config, category, titles, names, images)
-        entries = [in_zone(config, entry) for entry in store.latest_items(category, config.max_entries)]
+        stored = store.latest_items(category, config.max_entries)
+        entries = [in_zone(entry, zones, config.site.timezone) for entry in stored]
         page = FeedPage(category, info, titles[category] if category else "All news", entries)
         pages.append(page)
         if category is None or category in wanted:
