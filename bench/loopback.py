@@ -24,9 +24,9 @@ CARDS = 10
 WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "po", "ri", "sa", "te", "vu", "zo") for b in range(60)]
 
 
-def addresses(count: int) -> list[str]:
+def addresses(count: int, start: int = 2) -> list[str]:
     """127.0.0.2, 127.0.0.3, ... 127.0.1.0, ...: one address per site (127.0.0.1 is left alone)."""
-    return [f"127.0.{(n + 2) // 256}.{(n + 2) % 256}" for n in range(count)]
+    return [f"127.0.{(n + start) // 256}.{(n + start) % 256}" for n in range(count)]
 
 
 def story(site: int, number: int) -> tuple[str, str]:
@@ -62,14 +62,19 @@ class SiteServer:
                     k.strip().lower(): v.strip()
                     for k, _, v in (line.partition(":") for line in lines[1:] if line)
                 }
+                # HTTP/1.0 clients (PHP's stream wrapper) read to the end: close after the answer.
+                closing = lines[0].endswith("HTTP/1.0") or headers.get("connection", "").lower() == "close"
                 await asyncio.sleep(self.delay)
                 status, extra, body = self.answer(path, headers, writer.get_extra_info("sockname")[0])
                 response = (
                     f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{extra}"
+                    f"{'Connection: close' + chr(13) + chr(10) if closing else ''}"
                     "Content-Type: text/html; charset=utf-8\r\n\r\n"
                 ).encode() + body
                 writer.write(response)
                 await writer.drain()
+                if closing:
+                    break
         writer.close()
 
     def answer(self, path: str, headers: dict[str, str], host: str) -> tuple[str, str, bytes]:
@@ -102,8 +107,8 @@ def _main(hosts: list[str], port: int, delay: float, ready: multiprocessing.sync
 class LoopbackSites:
     """Start the sites in a child process; `with LoopbackSites(100) as sites: sites.url(0, "/news")`."""
 
-    def __init__(self, count: int, delay: float = 0.05) -> None:
-        self.hosts = addresses(count)
+    def __init__(self, count: int, delay: float = 0.05, *, start: int = 2) -> None:
+        self.hosts = addresses(count, start)
         self.delay = delay
         self.port = free_port()
         context = multiprocessing.get_context("spawn")

@@ -25,6 +25,7 @@ from extraction import date_rows, extraction_rows
 from history import history_rows
 from refresh import refresh_rows
 from serving import serving_rows
+from versus import versus_rows
 from writers import writer_rows
 
 
@@ -46,6 +47,7 @@ def scenarios(quick: bool, tmp: Path) -> dict[str, Callable[[], list[Row]]]:
         ),
         "serving": lambda: serving_rows(1 if quick else 3, 1 if quick else 3, tmp),
         "writers": lambda: writer_rows(100, 2 if quick else 3),
+        "versus": lambda: versus_rows(3 if quick else 5),
     }
 
 
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument(
-        "--only", help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers"
+        "--only", help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers,versus"
     )
     args = parser.parse_args(argv)
     rows: list[Row] = []

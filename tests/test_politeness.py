@@ -29,6 +29,7 @@ class Tracker:
         self.current: dict[str, int] = defaultdict(int)
         self.peak: dict[str, int] = defaultdict(int)
         self.starts: dict[str, list[float]] = defaultdict(list)
+        self.robots: dict[str, list[float]] = defaultdict(list)
         self.peak_total = 0
 
 
@@ -36,6 +37,8 @@ def make_server(host: str, tracker: Tracker, delay: float) -> ThreadingHTTPServe
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/robots.txt":
+                with tracker.lock:
+                    tracker.robots[host].append(time.monotonic())
                 self.send_response(404)
                 self.end_headers()
                 return
@@ -95,6 +98,28 @@ def test_host_delay_spaces_requests_to_one_host(three_hosts, make_config, clock)
     starts = sorted(tracker.starts[host])
     assert len(starts) == 4
     assert all(b - a >= 0.18 for a, b in itertools.pairwise(starts))
+
+
+def test_pages_of_one_source_on_several_hosts_are_read_at_once(three_hosts, make_config, clock) -> None:
+    """One source, two pages on each of three hosts: the hosts proceed together, each host's pages
+    keep the delay between them, and robots.txt does not hold back a host's first page."""
+    tracker, servers = three_hosts
+    urls = [
+        f"http://{host}:{port}/{n}"
+        for n in range(2)
+        for host, port in (server.server_address[:2] for server in servers)
+    ]
+    config = make_config(html_source("pages", urls), extra="fetch:\n  workers: 8\n  host_delay: 0.5\n")
+    started = time.monotonic()
+    report = run(config, now=clock)
+    elapsed = time.monotonic() - started
+    assert not report.failed and report.refreshes[0].pages == 6
+    assert tracker.peak_total == 3  # one page per host at a time, the three hosts at once
+    for host, starts in tracker.starts.items():
+        first, second = sorted(starts)
+        assert second - first >= 0.48  # the delay between two pages of one host holds
+        assert first - tracker.robots[host][0] < 0.3  # robots.txt does not cost the first page a delay
+    assert elapsed < 2 * 0.15 + 0.5 + 1.0  # in series it would take at least 6 x 0.15 + 3 x 0.5
 
 
 def test_limiter_with_an_injected_clock_never_sleeps_for_real() -> None:

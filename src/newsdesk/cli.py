@@ -8,11 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsdesk import __version__
-from newsdesk.config import Config, load_config
 from newsdesk.errors import AlreadyRunning, ConfigError, NewsdeskError, StoreError
 from newsdesk.logs import setup_logging
+
+if TYPE_CHECKING:  # each command imports what it uses: `--help` reads no config at all
+    from newsdesk.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -83,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     setup_logging(level, args.log_format)
     try:
+        from newsdesk.config import load_config
+
         config = load_config(args.config)
         if args.command == "check":
             return _check(config)

@@ -250,7 +250,7 @@ class Daemon:
                 wanted = None if changed is None else categories | changed
                 if wanted is not None and not wanted:
                     return
-                report = publish_changes(self.config, self.store, wanted, now=self.now())
+                report = publish_changes(self.config, self.store, wanted, now=self.now(), through=newest)
                 if not report.errors:  # else the same changes are published again at the next look
                     self._published_change = newest
             except Exception:

@@ -29,11 +29,12 @@ from newsdesk.config import Config, SourceConfig
 from newsdesk.errors import ExtractError, NoItemsError, SourceError, StoreError
 from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
-from newsdesk.fetch.politeness import HostLimiter
+from newsdesk.fetch.politeness import HostLimiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.normalize import Normalizer
 from newsdesk.publish import PublishReport, publish
+from newsdesk.publish.manifest import is_current, output_state, remember
 from newsdesk.schedule import disabled_by_gone
 from newsdesk.store import Store, store_failure
 from newsdesk.store.opening import open_store
@@ -142,6 +143,119 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+@dataclass
+class PageReading:
+    """One page of a source as read: fetched (or not modified, or failed), then extracted and normalized."""
+
+    url: str
+    page: Page | None = None
+    error: SourceError | None = None
+    unchanged: bool = False  # a 304, or the same bytes as the last reading: nothing is parsed
+    memo: PageMemo = field(default_factory=PageMemo)
+    found: list[RawItem] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    cards: int = 0
+
+
+def read_page(
+    config: Config,
+    source: SourceConfig,
+    url: str,
+    *,
+    session: requests.Session,
+    now: Callable[[], datetime],
+    politeness: Politeness,
+    memo: PageMemo,
+    normalizer: Normalizer,
+) -> PageReading:
+    """robots | fetch (conditional) | extract | normalize, for one page; errors become the reading's."""
+    reading = PageReading(url)
+    try:
+        is_web = urlsplit(url).scheme in ("http", "https")
+        if politeness.robots and is_web and source.type == "html" and source.respect_robots:
+            politeness.robots.check(url, source=source.name, session=session, limiter=politeness.limiter)
+        with politeness.slot(url):
+            page = fetch(
+                url,
+                source=source.name,
+                settings=config.fetch,
+                session=session,
+                now=now,
+                accept=ACCEPT[source.type],
+                validators=Validators(memo.etag, memo.last_modified),
+                allow_private=source.allow_private,
+                is_private=politeness.is_private,
+            )
+        reading.page = page
+        body_hash = None if page.not_modified else body_digest(page.body)
+        if page.not_modified or body_hash == memo.body_hash:
+            reading.unchanged = True  # nothing changed: no parsing at all
+            return reading
+        reading.memo = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
+        found = extract(source, page)
+    except SourceError as exc:
+        reading.error = exc
+        return reading
+    raw_items = [raw for raw in found if is_item(source, raw)]
+    # A carousel draws each card twice: identical cards are normalized once.
+    distinct = dict.fromkeys(raw_items)
+    reading.found, reading.cards = found, len(raw_items)
+    reading.items = [
+        item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None
+    ]
+    return reading
+
+
+def read_pages(
+    config: Config,
+    source: SourceConfig,
+    urls: Sequence[str],
+    *,
+    session: requests.Session,
+    now: Callable[[], datetime],
+    politeness: Politeness,
+    memos: dict[str, PageMemo],
+) -> list[PageReading | None]:
+    """Every page of a source, in page order: the pages of one host one after another (its limits and
+    delay apply), different hosts at once. After a Retry-After, that host's later pages are not asked
+    for (None)."""
+    normalizer = Normalizer.for_source(config, source)
+    by_host: dict[str, list[int]] = {}
+    for index, url in enumerate(urls):
+        by_host.setdefault(host_of(url), []).append(index)
+    readings: list[PageReading | None] = [None] * len(urls)
+
+    def read_host(indexes: list[int], host_session: requests.Session) -> None:
+        for index in indexes:
+            reading = read_page(
+                config,
+                source,
+                urls[index],
+                session=host_session,
+                now=now,
+                politeness=politeness,
+                memo=memos.get(urls[index], PageMemo()),
+                normalizer=normalizer,
+            )
+            readings[index] = reading
+            if isinstance(reading.error, RetryLaterError):
+                return  # the site asked us to wait: no more requests to it now
+
+    if len(by_host) == 1:
+        read_host(next(iter(by_host.values())), session)
+        return readings
+
+    def read_host_alone(indexes: list[int]) -> None:
+        with new_session(config) as host_session:  # a Session is not safe to share across threads
+            read_host(indexes, host_session)
+
+    workers = min(len(by_host), config.fetch.workers)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pages-{source.name}") as pool:
+        for done in [pool.submit(read_host_alone, indexes) for indexes in by_host.values()]:
+            done.result()
+    return readings
+
+
 def collect(
     config: Config,
     source: SourceConfig,
@@ -152,53 +266,40 @@ def collect(
     memos: dict[str, PageMemo] | None = None,
 ) -> Collected:
     """Fetch, extract and normalize every page of a source; nothing is stored here."""
-    polite = politeness or Politeness()
-    normalizer = Normalizer.for_source(config, source)
+    urls = [config.resolve_address(address) for address in source.pages]
+    readings = read_pages(
+        config,
+        source,
+        urls,
+        session=session,
+        now=now,
+        politeness=politeness or Politeness(),
+        memos=memos or {},
+    )
     out = Collected()
     first_rank = source_rank(config, source)
-    for address in source.pages:
-        url = config.resolve_address(address)
-        try:
-            is_web = urlsplit(url).scheme in ("http", "https")
-            if polite.robots and is_web and source.type == "html" and source.respect_robots:
-                polite.robots.check(url, source=source.name, session=session, limiter=polite.limiter)
-            memo = (memos or {}).get(url, PageMemo())
-            with polite.slot(url):
-                page = fetch(
-                    url,
-                    source=source.name,
-                    settings=config.fetch,
-                    session=session,
-                    now=now,
-                    accept=ACCEPT[source.type],
-                    validators=Validators(memo.etag, memo.last_modified),
-                    allow_private=source.allow_private,
-                    is_private=polite.is_private,
-                )
-            if page.permanently_moved_to:
-                out.moved.append((url, page.permanently_moved_to))
-            body_hash = None if page.not_modified else body_digest(page.body)
-            if page.not_modified or body_hash == memo.body_hash:
-                out.not_modified.append(url)  # nothing changed: no parsing at all
-                continue
-            found = extract(source, page)
-        except RetryLaterError as exc:
-            out.errors.append(exc)
-            break  # the site asked us to wait: no more requests to this source now
-        except SourceError as exc:
-            out.errors.append(exc)
+    for url, reading in zip(urls, readings, strict=True):
+        if reading is None:
+            continue  # not asked for: its host asked to wait
+        page = reading.page
+        if page is not None and page.permanently_moved_to:
+            out.moved.append((url, page.permanently_moved_to))
+        if reading.error is not None:
+            out.errors.append(reading.error)
             continue
-        out.found.extend(found)
-        if not found:
+        if reading.unchanged:
+            out.not_modified.append(url)
+            continue
+        assert page is not None
+        out.found.extend(reading.found)
+        if not reading.found:
             out.unmatched.append(page)  # preview looks at what the page holds instead
-        raw_items = [raw for raw in found if is_item(source, raw)]
-        # A carousel draws each card twice: identical cards are normalized once.
-        distinct = dict.fromkeys(raw_items)
-        out.cards += len(raw_items)
-        items = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]
-        items = [replace(item, rank=first_rank + len(out.items) + at) for at, item in enumerate(items)]
+        out.cards += reading.cards
+        items = [
+            replace(item, rank=first_rank + len(out.items) + at) for at, item in enumerate(reading.items)
+        ]
         out.counts[url] = len(items)
-        out.memos[url] = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
+        out.memos[url] = reading.memo
         out.items.extend(items)
     return out
 
@@ -392,14 +493,32 @@ def log_refresh(report: RefreshReport) -> None:
 
 
 def publish_changes(
-    config: Config, store: Store, categories: Iterable[str] | None = None, *, now: datetime
+    config: Config,
+    store: Store,
+    categories: Iterable[str] | None = None,
+    *,
+    now: datetime,
+    through: int | None = None,
 ) -> PublishReport:
-    """The config's forced merges and splits (the only writes), then the files from the store."""
+    """The config's forced merges and splits (the only writes), then the files from the store.
+
+    Every feed (`categories` None) is skipped when nothing it depends on changed since the last publish
+    into the folder. A publish of some categories that covers every change up to `through` notes it.
+    """
     started = time.monotonic()
     forced = store.apply_merge_overrides(now)
+    if categories is None:
+        through = store.newest_change()  # read before rendering: a later change is published later
+    state = None if through is None else output_state(config, through)
+    if categories is None and state is not None and is_current(config, store, state):
+        report = PublishReport(skipped=True)
+        log_publish(report, time.monotonic() - started)
+        return report
     if categories is not None:
         categories = set(categories) | forced
     report = publish(config, store, categories)
+    if state is not None and not report.errors:
+        remember(config, store, state, report.written + report.unchanged, complete=categories is None)
     record_publish(store, report, time.monotonic() - started)
     return report
 
@@ -414,6 +533,9 @@ def record_publish(store: Store, report: PublishReport, duration: float) -> None
 def log_publish(report: PublishReport, duration: float) -> None:
     for error in report.errors:
         log.error("publish: %s", error)
+    if report.skipped:
+        log.info("published 0 file(s): nothing changed since the last publish, %.2fs", duration)
+        return
     log.info(
         "published %d file(s), %d unchanged, %.2fs",
         len(report.written),

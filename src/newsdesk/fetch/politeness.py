@@ -25,7 +25,9 @@ def origin_of(url: str) -> str:
 
 
 class HostLimiter:
-    """At most `per_host` requests at once to one host, and `delay` seconds between their starts."""
+    """At most `per_host` requests at once to one host, and `delay` seconds between the starts of two
+    page requests. robots.txt, asked for once a day, takes a slot but neither waits for nor delays a
+    page: the first page of a host follows its robots.txt at once."""
 
     def __init__(
         self,
@@ -44,11 +46,14 @@ class HostLimiter:
         self._next_start: dict[str, float] = {}
 
     @contextmanager
-    def slot(self, url: str) -> Iterator[None]:
+    def slot(self, url: str, *, spaced: bool = True) -> Iterator[None]:
         host = host_of(url)
         with self._lock:
             semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self.per_host))
         with semaphore:
+            if not spaced:
+                yield
+                return
             with self._lock:
                 now = self._clock()
                 start = max(now, self._next_start.get(host, now))

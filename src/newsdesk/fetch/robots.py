@@ -110,7 +110,7 @@ class RobotsCache:
             if limiter is None:
                 page = self._get(url, source, session)
             else:
-                with limiter.slot(url):
+                with limiter.slot(url, spaced=False):
                     page = self._get(url, source, session)
         except FetchError:
             return None, ROBOTS_RETRY  # unreachable robots.txt: allow, and ask again within the hour

@@ -41,6 +41,7 @@ class PublishReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    skipped: bool = False  # nothing changed since the last publish: no file was rendered
 
     def write(self, folder: Path, name: str, render: Callable[[], bytes]) -> None:
         """Render and write one file; an error is recorded and the previous file stays."""
