@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +13,9 @@ from newsdesk.config import Config, load_config
 
 from databases import BACKENDS, database_for
 from helpers import Clock, write_config
+
+# The config cache of this test run (and of the commands it starts), never the user's own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="newsdesk-test-cache-")
 
 
 @pytest.fixture

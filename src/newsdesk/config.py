@@ -1,23 +1,25 @@
-"""config.yaml -> validated Config. The only module that reads YAML config; errors name file, line and key."""
+"""config.yaml -> Config: the validated configuration, as plain frozen dataclasses.
+
+Reading is two steps. `config_validate` turns the file's text into a Config (YAML with its line
+numbers, pydantic over these very dataclasses, every problem as `file:line key: message`), and
+`config_cache` keeps what the last validation of the same bytes gave, so that a command starts without
+importing YAML or pydantic (a third of its start-up). The constraints below are read by pydantic only
+when a file is validated: `Bounds` and `Check` are inert until then.
+"""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
+import json
 import os
 import re
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from newsdesk.errors import ConfigError, SelectorSyntaxError
-from newsdesk.selectors import parse_field_selector
-from newsdesk.text import normalize_label
+from newsdesk.errors import ConfigError
 
 CATEGORY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -26,7 +28,38 @@ DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_INTERVAL = timedelta(hours=1)
 RESERVED_CATEGORY_IDS = frozenset({"all", "embed", "feeds", "index"})
 IMAGE_FILES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp"})
-Location = tuple[str | int, ...]  # a key path in the YAML document: ("sources", 2, "select")
+STRICT = {"extra": "forbid"}  # pydantic's config for every section: an unknown key is a problem
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits of a number or the length of a text, as pydantic's own (same messages)."""
+
+    gt: float | None = None
+    ge: float | None = None
+    le: float | None = None
+    min_length: int | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema.update({key: value for key, value in asdict(self).items() if value is not None})
+        return schema
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check (or normalization) of a value once its type is right; its ValueError is reported at the
+    value's own key and line."""
+
+    function: Any
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.function, handler(source))
+
+
+# --- checks of single values (run while validating a file only) ------------------------------
 
 
 def parse_duration(text: str) -> timedelta:
@@ -37,189 +70,212 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
 
 
-class SiteConfig(_Strict):
-    title: str = Field(min_length=1)
-    url: str
-    author: str = Field(min_length=1)
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from exc
+    return value
+
+
+def _public_address(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http(s) address, got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
+def _image(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return value
+    if parts.scheme or PurePosixPath(parts.path).suffix.lower() not in IMAGE_FILES:
+        raise ValueError(
+            f"must be an http(s) address or an image file ({', '.join(sorted(IMAGE_FILES))}), got {value!r}"
+        )
+    return value
+
+
+def _category_id(value: str) -> str:
+    if not CATEGORY_ID.match(value):
+        raise ValueError(
+            f"invalid category id {value!r}: use lowercase words joined by '-', "
+            "with '/' for sub-categories (e.g. company/innovation)"
+        )
+    return value
+
+
+def _source_name(value: str) -> str:
+    if not SOURCE_NAME.match(value):
+        raise ValueError(f"invalid source name {value!r}: use letters, digits, '-', '_' or '.'")
+    return value
+
+
+def _field_selector(value: str) -> str:
+    from newsdesk.errors import SelectorSyntaxError
+    from newsdesk.selectors import parse_field_selector
+
+    try:
+        parse_field_selector(value)
+    except SelectorSyntaxError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+def _card_selector(value: str) -> str:
+    from newsdesk.selectors import parse_field_selector
+
+    selector = parse_field_selector(_field_selector(value))
+    if selector.attribute is not None or selector.css is None:
+        raise ValueError(f"the card selector {value!r} must be a plain CSS selector")
+    return value
+
+
+def _strptime_format(value: str) -> str:
+    if "%" not in value:
+        raise ValueError(f"invalid date_format {value!r}: use strptime codes such as %d/%m/%Y")
+    try:
+        sample = datetime(2024, 3, 4, 5, 6, 7).strftime(value)
+        datetime.strptime(sample, value)
+    except ValueError as exc:
+        raise ValueError(f"invalid date_format {value!r}: {exc}") from exc
+    return value
+
+
+def _cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
+    return value
+
+
+def _database(value: str) -> str:
+    if "://" not in value:
+        return value
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(value).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise ValueError(f"unusable database URL {value!r}: {exc}") from exc
+    from newsdesk.store.engine import missing_driver
+
+    problem = missing_driver(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# --- the sections ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    __pydantic_config__ = STRICT
+
+    title: Annotated[str, Bounds(min_length=1)]
+    url: Annotated[str, Check(_public_address)]
+    author: Annotated[str, Bounds(min_length=1)]
     language: str = "en"
-    timezone: str = "UTC"
+    timezone: Annotated[str, Check(_zone)] = "UTC"
     # The site's icon (square) and logo (wide): an http(s) address, or an image file beside config.yaml
     # that is published with the feeds. A default icon ships.
-    icon: str | None = None
-    logo: str | None = None
-
-    @field_validator("icon", "logo")
-    @classmethod
-    def _image(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            return value
-        if parts.scheme or PurePosixPath(parts.path).suffix.lower() not in IMAGE_FILES:
-            raise ValueError(
-                f"must be an http(s) address or an image file ({', '.join(sorted(IMAGE_FILES))}), "
-                f"got {value!r}"
-            )
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _public_address(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http(s) address, got {value!r}")
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return _check_zone(value)
+    icon: Annotated[str, Check(_image)] | None = None
+    logo: Annotated[str, Check(_image)] | None = None
 
 
-class CategoryConfig(_Strict):
-    id: str
+@dataclass(frozen=True)
+class CategoryConfig:
+    __pydantic_config__ = STRICT
+
+    id: Annotated[str, Check(_category_id)]
     title: str | None = None
     aliases: tuple[str, ...] = ()
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not CATEGORY_ID.match(value):
-            raise ValueError(
-                f"invalid category id {value!r}: use lowercase words joined by '-', "
-                "with '/' for sub-categories (e.g. company/innovation)"
-            )
-        return value
 
     @property
     def display_title(self) -> str:
         return self.title or default_category_title(self.id)
 
 
-class SelectConfig(_Strict):
-    item: str | None = None
-    title: str | None = None
-    link: str | None = None
-    summary: str | None = None
-    category: str | None = None
-    date: str | None = None
-    image: str | None = None
+@dataclass(frozen=True)
+class SelectConfig:
+    __pydantic_config__ = STRICT
 
-    @field_validator("title", "link", "summary", "category", "date", "image")
-    @classmethod
-    def _field_selector(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                parse_field_selector(value)
-            except SelectorSyntaxError as exc:
-                raise ValueError(str(exc)) from exc
-        return value
-
-    @field_validator("item")
-    @classmethod
-    def _item_selector(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                selector = parse_field_selector(value)
-            except SelectorSyntaxError as exc:
-                raise ValueError(str(exc)) from exc
-            if selector.attribute is not None or selector.css is None:
-                raise ValueError(f"the card selector {value!r} must be a plain CSS selector")
-        return value
+    item: Annotated[str, Check(_card_selector)] | None = None
+    title: Annotated[str, Check(_field_selector)] | None = None
+    link: Annotated[str, Check(_field_selector)] | None = None
+    summary: Annotated[str, Check(_field_selector)] | None = None
+    category: Annotated[str, Check(_field_selector)] | None = None
+    date: Annotated[str, Check(_field_selector)] | None = None
+    image: Annotated[str, Check(_field_selector)] | None = None
 
 
-class FetchConfig(_Strict):
-    timeout: float = Field(default=30.0, gt=0)
-    connect_timeout: float = Field(default=10.0, gt=0)
-    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(default=5, ge=0)
+@dataclass(frozen=True)
+class FetchConfig:
+    __pydantic_config__ = STRICT
+
+    timeout: Annotated[float, Bounds(gt=0)] = 30.0
+    connect_timeout: Annotated[float, Bounds(gt=0)] = 10.0
+    max_bytes: Annotated[int, Bounds(gt=0)] = 10 * 1024 * 1024
+    max_redirects: Annotated[int, Bounds(ge=0)] = 5
     user_agent: str | None = None
-    workers: int = Field(default=8, ge=1, le=256)
-    per_host: int = Field(default=2, ge=1, le=64)
-    host_delay: float = Field(default=1.0, ge=0)
+    workers: Annotated[int, Bounds(ge=1, le=256)] = 8
+    per_host: Annotated[int, Bounds(ge=1, le=64)] = 2
+    host_delay: Annotated[float, Bounds(ge=0)] = 1.0
 
 
-class DedupConfig(_Strict):
+@dataclass(frozen=True)
+class DedupConfig:
     """Near-duplicate detection; exact repeats (same canonical URL, feed id) always merge."""
 
+    __pydantic_config__ = STRICT
+
     near: bool = True
-    threshold: float = Field(default=0.62, gt=0, le=1)
-    window_days: int = Field(default=10, ge=0)
+    threshold: Annotated[float, Bounds(gt=0, le=1)] = 0.62
+    window_days: Annotated[int, Bounds(ge=0)] = 10
     never_merge: tuple[tuple[str, str], ...] = ()
     always_merge: tuple[tuple[str, str], ...] = ()
 
 
-class ServeConfig(_Strict):
+@dataclass(frozen=True)
+class ServeConfig:
+    __pydantic_config__ = STRICT
+
     host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: Annotated[int, Bounds(ge=1, le=65535)] = 8080
     cors_origins: tuple[str, ...] = ("*",)
-    max_age: int | None = Field(default=None, ge=0)  # default: the shortest source interval
+    max_age: Annotated[int, Bounds(ge=0)] | None = None  # default: the shortest source interval
 
 
-class SourceConfig(_Strict):
-    name: str
+@dataclass(frozen=True)
+class SourceConfig:
+    __pydantic_config__ = STRICT
+
+    name: Annotated[str, Check(_source_name)]
     type: Literal["html", "feed", "items"]
     url: str | None = None
     urls: tuple[str, ...] | None = None
-    every: str | None = None
-    cron: str | None = None
+    every: Annotated[str, Check(_duration)] | None = None
+    cron: Annotated[str, Check(_cron)] | None = None
     language: str | None = None
     category: str | None = None
     select: SelectConfig | None = None
     enabled: bool = True
     respect_robots: bool = True
     allow_private: bool = False  # may redirects lead to loopback/LAN addresses?
-    timezone: str | None = None  # for dates written without an offset; default site.timezone
-    date_format: str | None = None  # strptime format settling ambiguous dates, e.g. "%d/%m/%Y"
-
-    @field_validator("timezone")
-    @classmethod
-    def _source_zone(cls, value: str | None) -> str | None:
-        return None if value is None else _check_zone(value)
-
-    @field_validator("date_format")
-    @classmethod
-    def _strptime_format(cls, value: str | None) -> str | None:
-        if value is not None:
-            if "%" not in value:
-                raise ValueError(f"invalid date_format {value!r}: use strptime codes such as %d/%m/%Y")
-            try:
-                sample = datetime(2024, 3, 4, 5, 6, 7).strftime(value)
-                datetime.strptime(sample, value)
-            except ValueError as exc:
-                raise ValueError(f"invalid date_format {value!r}: {exc}") from exc
-        return value
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not SOURCE_NAME.match(value):
-            raise ValueError(f"invalid source name {value!r}: use letters, digits, '-', '_' or '.'")
-        return value
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            from apscheduler.triggers.cron import CronTrigger
-
-            try:
-                CronTrigger.from_crontab(value)
-            except ValueError as exc:
-                raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
-        return value
+    timezone: Annotated[str, Check(_zone)] | None = None  # for dates without an offset; default site's
+    date_format: Annotated[str, Check(_strptime_format)] | None = None  # settles ambiguous dates: %d/%m/%Y
 
     @property
     def pages(self) -> tuple[str, ...]:
@@ -232,42 +288,28 @@ class SourceConfig(_Strict):
 
     @property
     def fingerprint(self) -> str:
-        """Changes with the source's config: re-enables a 410'd source, drops stale ETags."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+        """Changes with the source's config: re-enables a 410'd source, drops stale ETags. The same
+        compact JSON as releases that kept the config in pydantic models wrote, so stores stay valid."""
+        text = json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-class Config(_Strict):
+@dataclass(frozen=True)
+class Config:
     """The validated configuration; paths are absolute, addresses resolved."""
+
+    __pydantic_config__ = STRICT
 
     site: SiteConfig
     output: Path = Path("feeds")
-    database: str = "state/newsdesk.db"
-    max_entries: int = Field(default=50, gt=0, le=10_000)
+    database: Annotated[str, Check(_database)] = "state/newsdesk.db"
+    max_entries: Annotated[int, Bounds(gt=0, le=10_000)] = 50
     categories: tuple[CategoryConfig, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
-    fetch: FetchConfig = FetchConfig()
-    serve: ServeConfig = ServeConfig()
-    dedup: DedupConfig = DedupConfig()
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     path: Path = Path("config.yaml")
-
-    @field_validator("database")
-    @classmethod
-    def _database(cls, value: str) -> str:
-        if "://" not in value:
-            return value
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-        try:
-            make_url(value).get_dialect()
-        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-            raise ValueError(f"unusable database URL {value!r}: {exc}") from exc
-        from newsdesk.store.engine import missing_driver
-
-        problem = missing_driver(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
     @property
     def base_dir(self) -> Path:
@@ -322,64 +364,20 @@ def default_category_title(category_id: str) -> str:
     return " - ".join(part.replace("-", " ").capitalize() for part in category_id.split("/"))
 
 
-def _check_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from exc
-    return value
-
-
-# --- loading -------------------------------------------------------------------------------
-
-
-def load_config(path: str | Path) -> Config:
-    """Read, parse and validate a config file; raise ConfigError listing every problem."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{file}: cannot read config: {exc.strerror or exc}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{file}: config is not UTF-8 text ({exc.reason})"]) from exc
-    return parse_config(text, file)
-
-
-def parse_config(text: str, file: Path) -> Config:
-    data, lines, duplicates = _load_yaml(text, file)
-    if not isinstance(data, dict):
-        raise ConfigError([f"{file}:1: the config must be a mapping of keys (site, sources, ...)"])
-    early = [
-        _locate(file, lines, loc, "duplicate key: it would silently replace the one above")
-        for loc in duplicates
-    ]
-    if "path" in data:  # set by newsdesk below, never by the file
-        early.append(_locate(file, lines, ("path",), "unknown key"))
-    if early:
-        raise ConfigError(early)
-    semantic = [_locate(file, lines, loc, message) for loc, message in _semantic_problems(data)]
-    data = {**data, "path": file.resolve()}
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        typed = _format_validation_errors(exc, file, lines)
-        raise ConfigError(typed + [problem for problem in semantic if problem not in typed]) from exc
-    if semantic:
-        raise ConfigError(semantic)
-    problem = _output_problem(config.output_dir)
+def environment_problem(config: Config) -> str | None:
+    """What of the machine a valid config relies on is missing now: the output folder cannot be written,
+    an image file is gone. (A config read from the cache is checked for these again.)"""
+    problem = output_problem(config.output_dir)
     if problem:
-        raise ConfigError([_locate(file, lines, ("output",), problem)])
-    missing = [
-        _locate(file, lines, ("site", key), f"no such image file: {config.site_image(key)}")
-        for key in ("icon", "logo")
-        if (image := config.site_image(key)) is not None and not image.is_file()
-    ]
-    if missing:
-        raise ConfigError(missing)
-    return config
+        return problem
+    for key in ("icon", "logo"):
+        image = config.site_image(key)
+        if image is not None and not image.is_file():
+            return f"no such image file: {image}"
+    return None
 
 
-def _output_problem(folder: Path) -> str | None:
+def output_problem(folder: Path) -> str | None:
     """The output folder must be a folder we can write in (or create): found now, not at publish."""
     probe = folder
     while not probe.exists():
@@ -393,194 +391,33 @@ def _output_problem(folder: Path) -> str | None:
     return None
 
 
-def _load_yaml(text: str, file: Path) -> tuple[Any, dict[Location, int], list[Location]]:
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file (or take the last validation of the same bytes); raise
+    ConfigError listing every problem."""
+    file = Path(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError([f"{file}{line}: invalid YAML: {exc.problem or exc.context}"]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{file}: invalid YAML: {exc}"]) from exc
-    lines: dict[Location, int] = {}
-    duplicates: list[Location] = []
-    if node is not None:
-        _record_lines(node, (), lines, duplicates)
-    return data, lines, duplicates
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read config: {exc.strerror or exc}"]) from exc
+    from newsdesk import config_cache
 
-
-def _record_lines(
-    node: yaml.Node, path: Location, lines: dict[Location, int], duplicates: list[Location]
-) -> None:
-    """Map every key path to its line; note keys given twice in one mapping (YAML keeps the last)."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            child = (*path, str(key.value))
-            if child[-1] in seen:
-                duplicates.append(child)
-            seen.add(str(key.value))
-            lines[child] = key.start_mark.line + 1
-            _record_lines(value, child, lines, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, value in enumerate(node.value):
-            _record_lines(value, (*path, index), lines, duplicates)
-
-
-def _format_key(loc: Location) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top)"
-
-
-def _locate(file: Path, lines: dict[Location, int], loc: Location, message: str) -> str:
-    probe = loc
-    while probe and probe not in lines:
-        probe = probe[:-1]
-    line = lines.get(probe)
-    where = f"{file.name}:{line}" if line else file.name
-    return f"{where} {_format_key(loc)}: {message}"
-
-
-def _format_validation_errors(exc: ValidationError, file: Path, lines: dict[Location, int]) -> list[str]:
-    problems = []
-    for error in exc.errors():
-        loc = tuple(part for part in error["loc"] if isinstance(part, str | int))
-        kind = error["type"]
-        if kind == "missing":
-            message = "required"
-        elif kind == "extra_forbidden":
-            message = unknown_key_message(loc)
-        else:
-            message = error["msg"].removeprefix("Value error, ")
-            if (
-                "input" in error
-                and kind not in ("value_error",)
-                and not isinstance(error["input"], dict | list)
-            ):
-                message += f" (got {error['input']!r})"
-        problems.append(_locate(file, lines, loc, message))
-    return problems
-
-
-def unknown_key_message(loc: Location) -> str:
-    """'unknown key; did you mean 'every'?' when a known key at that place is spelled alike."""
-    known = known_keys(loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1) if loc else []
-    return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key"
-
-
-def known_keys(loc: Location) -> list[str]:
-    """The keys the config accepts in the mapping at `loc` (list indexes are skipped)."""
-    model: type[BaseModel] | None = Config
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        found = model.model_fields.get(part) if model is not None else None
-        model = _model_in(found.annotation) if found is not None else None
-    if model is None:
-        return []
-    return [name for name in model.model_fields if not (model is Config and name == "path")]
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model a field holds: itself, or inside a tuple or an optional (`tuple[SourceConfig, ...]`)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in get_args(annotation):
-        model = _model_in(argument)
-        if model is not None:
-            return model
-    return None
-
-
-def _semantic_problems(data: dict[str, Any]) -> list[tuple[Location, str]]:
-    """Checks that span several keys, on the raw document, so they are reported together with the
-    type errors (one round of fixes, not two); values of the wrong type are left to pydantic."""
-    problems: list[tuple[Location, str]] = []
-    category_ids: set[str] = set()
-    alias_owner: dict[str, str] = {}
-    file_names: dict[str, str] = {}
-    for index, category in enumerate(_list(data.get("categories"))):
-        category_id = category.get("id") if isinstance(category, dict) else None
-        if not isinstance(category_id, str):
-            continue
-        if category_id in category_ids:
-            problems.append((("categories", index, "id"), f"duplicate category id {category_id!r}"))
-        category_ids.add(category_id)
-        if category_id.split("/")[0] in RESERVED_CATEGORY_IDS:
-            problems.append(
-                (
-                    ("categories", index, "id"),
-                    f"{category_id!r} is reserved for a site-wide file; choose another id",
-                )
-            )
-        name = category_id.replace("/", "-")
-        other = file_names.setdefault(name, category_id)
-        if other != category_id:
-            problems.append(
-                (("categories", index, "id"), f"{category_id!r} and {other!r} would both publish {name}.atom")
-            )
-        for alias in _list(category.get("aliases")):
-            if not isinstance(alias, str):
-                continue
-            owner = alias_owner.setdefault(normalize_label(alias), category_id)
-            if owner != category_id:
-                problems.append(
-                    (("categories", index, "aliases"), f"alias {alias!r} already names {owner!r}")
-                )
-    names: set[str] = set()
-    for index, source in enumerate(_list(data.get("sources"))):
-        if not isinstance(source, dict):
-            continue
-        where: Location = ("sources", index)
-        source_name = source.get("name")
-        if isinstance(source_name, str) and source_name in names:
-            problems.append(((*where, "name"), f"duplicate source name {source_name!r}"))
-        if isinstance(source_name, str):
-            names.add(source_name)
-        url, urls = source.get("url"), source.get("urls")
-        if not url and not urls:
-            problems.append(((*where, "url"), "required: give url or urls"))
-        for key, addresses in (("url", [url] if url else []), ("urls", _list(urls))):
-            for address in addresses:
-                if isinstance(address, str):
-                    problem = _address_problem(address)
-                    if problem:
-                        problems.append(((*where, key), problem))
-        if source.get("every") is not None and source.get("cron") is not None:
-            problems.append(((*where, "cron"), "give either every or cron, not both"))
-        category = source.get("category")
-        if isinstance(category, str) and category not in category_ids:
-            problems.append(((*where, "category"), f"unknown category {category!r} (not in categories)"))
-        select = source.get("select")
-        if source.get("type") == "html":
-            if select is None:
-                problems.append(((*where, "select"), "required for an html source"))
-            elif isinstance(select, dict):
-                for field in ("item", "title"):
-                    if select.get(field) is None:
-                        problems.append(((*where, "select", field), "required for an html source"))
-        elif select is not None and source.get("type") in ("feed", "items"):
-            problems.append(
-                ((*where, "select"), f"only html sources take select (type is {source.get('type')})")
-            )
-    return problems
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _address_problem(address: str) -> str | None:
+    cached = config_cache.read(file, data)
+    if cached is not None:
+        return cached
     try:
-        parts = urlsplit(address)
-        parts.port  # noqa: B018 - raises on a malformed host or port
-    except ValueError as exc:
-        return f"malformed address {address!r}: {exc}"
-    if parts.scheme and len(parts.scheme) > 1 and parts.scheme not in ("http", "https", "file"):
-        return f"unsupported address {address!r}: use http(s), file: or a path"
-    return None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{file}: config is not UTF-8 text ({exc.reason})"]) from exc
+    config = parse_config(text, file)
+    config_cache.write(file, data, config)
+    return config
+
+
+def parse_config(text: str, file: Path) -> Config:
+    """Validate a config's text (named `file` in messages, its folder the base of relative paths)."""
+    from newsdesk.config_validate import validated
+
+    return validated(text, file)

@@ -95,7 +95,7 @@ def read_pages(config: Config, source: SourceConfig, now: Callable[[], datetime]
     readings = []
     with new_session(config) as session:
         for address in source.pages:
-            single = source.model_copy(update={"url": address, "urls": None})
+            single = replace(source, url=address, urls=None)
             got = collect(config, single, session=session, now=now, politeness=politeness)
             reading = PageReading(config.resolve_address(address), got)
             if source.type == "html":
