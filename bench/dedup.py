@@ -14,7 +14,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from common import NOW, Row, bench_config, median_seconds
 
 from newsdesk.dedup.decide import DedupPolicy
@@ -23,7 +22,6 @@ from newsdesk.dedup.near import Features, NearIndex, judge, signature
 from newsdesk.models import Item
 from newsdesk.store import Store
 from newsdesk.store.opening import dedup_policy
-from newsdesk.store.schema import items_table
 
 SYLLABLES = ("ka", "lo", "mi", "nu", "po", "ri", "sa", "te", "vu", "zo", "ba", "de", "fi", "go", "hu", "je")
 VOCABULARY = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]  # 4,096 words, no digits
@@ -131,9 +129,8 @@ def insert_rows(count: int) -> list[Row]:
                     batch = part[offset : offset + BATCH]
                     store.record_refresh(batch[0].source, batch, page_counts={}, now=seen_after(batch[-1]))
                 costs.append((time.perf_counter() - began) / len(part))
-            with store.engine.connect() as conn:
-                query = sa.select(items_table.c.url).where(items_table.c.duplicate_of.is_(None))
-                published = set(conn.execute(query).scalars())
+            with store.db.read() as conn:
+                published = set(conn.scalars("SELECT url FROM items WHERE duplicate_of IS NULL"))
         finally:
             store.close()
     found = len(copies - published)  # a copy not published as an entry of its own

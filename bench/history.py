@@ -25,12 +25,11 @@ CATEGORIES = PARENTS + [f"{parent}/{child}" for parent in PARENTS for child in (
 def build_history(path: Path, count: int) -> None:
     """`count` items, one category each (30 categories, 10 of them parents of 2), one a minute back."""
     from newsdesk.store import Store
-    from newsdesk.store.schema import item_categories_table, item_keys_table, items_table
 
     store = Store(f"sqlite:///{path}", site_host="news.example.org")
     store.create(NOW - timedelta(days=800))
     chunk = 20_000
-    with store.engine.begin() as conn:
+    with store.db.write() as conn:
         for start in range(0, count, chunk):
             rows, categories, keys = [], [], []
             for n in range(start, min(count, start + chunk)):
@@ -58,10 +57,18 @@ def build_history(path: Path, count: int) -> None:
                     {"item_id": n + 1, "category": CATEGORIES[n % 30], "position": 0, "published": moment}
                 )
                 keys.append({"key": f"url:{url}", "item_id": n + 1})
-            conn.execute(items_table.insert(), rows)
-            conn.execute(item_categories_table.insert(), categories)
-            conn.execute(item_keys_table.insert(), keys)
-        conn.exec_driver_sql("ANALYZE")
+            columns = list(rows[0])
+            conn.executemany(
+                f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+                rows,
+            )
+            conn.executemany(
+                "INSERT INTO item_categories (item_id, category, position, published) "
+                "VALUES (:item_id, :category, :position, :published)",
+                categories,
+            )
+            conn.executemany("INSERT INTO item_keys (key, item_id) VALUES (:key, :item_id)", keys)
+        conn.execute("ANALYZE")
     store.close()
 
 

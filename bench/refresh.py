@@ -16,11 +16,9 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from common import Row, bench_config, html_source
 from loopback import LoopbackSites
-from sqlalchemy import event
 
 from newsdesk.config import Config
 from newsdesk.pipeline import RefreshReport, open_store, refresh_all, utc_now
@@ -36,9 +34,9 @@ class WriteCounter:
 
     def __init__(self, store: Store) -> None:
         self.by_table: Counter[str] = Counter()
-        event.listen(store.engine, "before_cursor_execute", self._seen)
+        store.db.observers.append(self._seen)
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+    def _seen(self, statement: str) -> None:
         words = statement.split()
         verb = words[0].upper() if words else ""
         if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):

@@ -250,7 +250,7 @@ store = Store(sys.argv[1], site_host="news.example.org")
 now = datetime.now(UTC)
 item = Item("kill", "https://www.example.org/never-committed", "Never committed", "", "", ("research",),
             now, None, "en")
-with store.lock.transaction() as conn:
+with store.db.write() as conn:
     rows.save(conn, new_record(item, now=now, site_host="news.example.org"))
     print("inside", flush=True)
     time.sleep(120)

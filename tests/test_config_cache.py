@@ -69,7 +69,8 @@ def test_a_corrupt_entry_or_one_of_another_release_is_validated_again(tmp_path, 
 
 def test_what_the_config_relies_on_outside_itself_is_checked_at_every_reading(tmp_path, cache) -> None:
     path = write_config(tmp_path, FEED)
-    text = path.read_text(encoding="utf-8").replace("  language: en\n", "  language: en\n  icon: brand/icon.png\n")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  language: en\n", "  language: en\n  icon: brand/icon.png\n")
     path.write_text(text, encoding="utf-8")
     icon = tmp_path / "brand" / "icon.png"
     icon.parent.mkdir()

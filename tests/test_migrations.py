@@ -159,8 +159,8 @@ def test_processes_starting_together_create_the_store_once(backend: str, tmp_pat
 def test_a_store_newer_than_this_release_is_refused_in_one_line(tmp_path: Path) -> None:
     config = example_config(tmp_path, f"sqlite:///{tmp_path}/state/newsdesk.db")
     store = open_store(load_config(config), Clock()())
-    with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE newsdesk_schema_version SET version_num = '9999'"))
+    with store.db.write() as conn:
+        conn.execute("UPDATE newsdesk_schema_version SET version_num = '9999'")
     store.close()
     with pytest.raises(StoreError, match="revision 9999, newer than this newsdesk knows"):
         open_store(load_config(config), Clock()())

@@ -390,13 +390,13 @@ def test_the_index_holds_the_window_and_older_stories_are_still_matched(database
         page_counts={},
         now=now,
     )
-    with store.engine.connect() as conn:
+    with store.db.read() as conn:
         assert len(store.near.index(conn, now)) == 1  # the recent story only
     copy = _story(3, "A new test tank to listen to the ocean", CUT, archived + timedelta(days=1), "other")
     store.record_refresh("other", [copy], page_counts={}, now=now)
     (group,) = store.merge_groups()  # compared with the stored stories of its own dates
     assert group["url"] == "https://s.example.org/news/1"
-    with store.engine.connect() as conn:
+    with store.db.read() as conn:
         assert len(store.near.index(conn, now + timedelta(days=60))) == 0  # the window moved on
     store.close()
 
@@ -444,10 +444,10 @@ def test_a_forced_merge_by_another_process_rebuilds_this_index(database: str) ->
         merger.create(now)
         merger.record_refresh("s", [library, tank], page_counts={}, now=now)
         other.record_refresh("x", [], page_counts={}, now=now)
-        with other.engine.connect() as conn:
+        with other.db.read() as conn:
             assert len(other.near.index(conn, now)) == 2
         assert merger.apply_merge_overrides(now)  # the tank story is folded into the library one
-        with other.engine.connect() as conn:
+        with other.db.read() as conn:
             assert len(other.near.index(conn, now)) == 1  # built anew: only published stories
     finally:
         merger.close()

@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.exc import StatementError
 
 from newsdesk.store import Store
 
@@ -77,8 +75,8 @@ def test_a_category_feed_orders_ties_and_skips_merged_stories_like_the_whole_fee
     for limit in (1, 2, 3, 7):
         # The feed of a category is the whole feed filtered, cut at `limit`, ties included.
         assert [r.entry_id for r in store.latest_items("research", limit)] == everything[:limit]
-    with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE items SET duplicate_of = 1 WHERE id = 2"))
+    with store.db.write() as conn:
+        conn.execute("UPDATE items SET duplicate_of = 1 WHERE id = 2")
     assert all(r.row_id != 2 for r in store.latest_items("research", 50))
     assert len(store.latest_items("research", 50)) == 6
 
@@ -143,7 +141,7 @@ def test_source_state_failures_and_reset(store: Store) -> None:
 
 def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     bad = make_item(2, published=datetime(2026, 11, 2))  # naive: refused by the store
-    with pytest.raises(StatementError, match="naive datetime"):
+    with pytest.raises(ValueError, match="naive datetime"):
         store.record_refresh("s", [make_item(1), bad], page_counts={"u": 2}, now=NOW)
     assert store.item_count() == 0
     assert store.page_memos("s", ["u"], "any") == {}

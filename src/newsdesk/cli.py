@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsdesk import __version__
-from newsdesk.errors import AlreadyRunning, ConfigError, NewsdeskError, StoreError
+from newsdesk.errors import AlreadyRunning, ConfigError, DatabaseError, NewsdeskError, StoreError
 from newsdesk.logs import setup_logging
 
 if TYPE_CHECKING:  # each command imports what it uses: `--help` reads no config at all
@@ -109,13 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AlreadyRunning, StoreError) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except NewsdeskError as exc:
-        print(f"newsdesk: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except _database_errors() as exc:
+    except DatabaseError as exc:
         print(
             f"newsdesk: database error ({config_url_hint(args)}): {str(exc).splitlines()[0]}", file=sys.stderr
         )
+        return EXIT_FAILED
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # `newsdesk status | head`: the reader left, nothing is wrong
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
@@ -125,13 +125,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
-
-
-def _database_errors() -> tuple[type[BaseException], ...]:
-    """SQLAlchemy's errors, without importing it (a third of a second) for commands that never use it:
-    an error of a module not yet imported cannot have been raised."""
-    errors = sys.modules.get("sqlalchemy.exc")
-    return (errors.SQLAlchemyError,) if errors is not None else ()
 
 
 def config_url_hint(args: argparse.Namespace) -> str:

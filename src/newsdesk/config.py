@@ -162,15 +162,12 @@ def _cron(value: str) -> str:
 def _database(value: str) -> str:
     if "://" not in value:
         return value
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from newsdesk.store.database import backend_of, missing_driver
 
-    try:
-        make_url(value).get_dialect()
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        raise ValueError(f"unusable database URL {value!r}: {exc}") from exc
-    from newsdesk.store.engine import missing_driver
-
+    if backend_of(value)[0] not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"unusable database URL {value!r}: use a SQLite file (a path or sqlite:///...) or postgresql://"
+        )
     problem = missing_driver(value)
     if problem:
         raise ValueError(problem)

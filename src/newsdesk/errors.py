@@ -89,6 +89,12 @@ class StoreError(NewsdeskError):
     kind = "store"
 
 
+class DatabaseError(NewsdeskError):
+    """A statement failed on a store that did open (disk full, connection lost, lock not free)."""
+
+    kind = "store"
+
+
 class AlreadyRunning(NewsdeskError):
     """Another daemon writes this output folder."""
 

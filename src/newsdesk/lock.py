@@ -22,7 +22,7 @@ from newsdesk.errors import AlreadyRunning
 def lock_path(config: Config) -> Path:
     """One daemon per output folder. A SQLite store keeps the lock beside it (its folder is writable
     even when the output is not); any number of daemons may share one store, each with its own output."""
-    from newsdesk.store.engine import sqlite_path
+    from newsdesk.store.database import sqlite_path
 
     database = sqlite_path(config.database_url)
     if database is None:

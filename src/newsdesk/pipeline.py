@@ -22,11 +22,10 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
-from newsdesk.errors import ExtractError, NoItemsError, SourceError, StoreError
+from newsdesk.errors import DatabaseError, ExtractError, NoItemsError, SourceError, StoreError
 from newsdesk.extract import extract, is_item
 from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter, host_of
@@ -336,7 +335,7 @@ def gather_source(
     memos_read = True
     try:
         memos = store.page_memos(source.name, addresses, config_hash)
-    except SQLAlchemyError as exc:  # without its memory a page is only fetched and parsed in full
+    except DatabaseError as exc:  # without its memory a page is only fetched and parsed in full
         log.warning("source %r: page memory unreadable (%s); reading every page in full", source.name, exc)
         memos, memos_read = {}, False
     got = collect(config, source, session=session, now=now, politeness=politeness, memos=memos)
@@ -394,7 +393,7 @@ def apply_gathered(store: Store, gathered: Gathered, now: datetime) -> RefreshRe
     got = gathered.got
     try:
         result = _record(store, gathered.source, got, now, gathered.config_hash)
-    except (SQLAlchemyError, StoreError) as exc:  # lock not free in time, connection lost: next time
+    except (DatabaseError, StoreError) as exc:  # lock not free in time, connection lost: next time
         got.errors.append(SourceError(gathered.source.name, None, f"not stored: {store_failure(exc)}"))
         result = StoreResult()
     report = RefreshReport(

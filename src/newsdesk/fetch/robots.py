@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 
 import requests
 from protego import Protego
-from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.config import FetchConfig
-from newsdesk.errors import FetchError, RobotsBlocked, StoreError
+from newsdesk.errors import DatabaseError, FetchError, RobotsBlocked, StoreError
 from newsdesk.fetch.http import fetch
 from newsdesk.fetch.politeness import HostLimiter, origin_of
 from newsdesk.models import Page
@@ -90,7 +89,7 @@ class RobotsCache:
         if self.store is not None:
             try:
                 self.store.save_robots(origin, body, now + ttl)
-            except (SQLAlchemyError, StoreError) as exc:  # a cache: the copy in memory serves meanwhile
+            except (DatabaseError, StoreError) as exc:  # a cache: the copy in memory serves meanwhile
                 log.warning("robots.txt of %s not cached in the store: %s", origin, exc)
         return rules
 
@@ -98,7 +97,7 @@ class RobotsCache:
         assert self.store is not None
         try:
             return self.store.robots(origin, now)
-        except SQLAlchemyError as exc:  # a cache: asking the site again is always correct
+        except DatabaseError as exc:  # a cache: asking the site again is always correct
             log.warning("robots.txt cache of %s unreadable: %s", origin, exc)
             return False, None
 

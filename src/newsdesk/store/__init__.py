@@ -1,6 +1,6 @@
 """The store: SQLite (WAL) by default, PostgreSQL by URL; safe for any number of writers.
 
-A refresh is one write transaction under the store's write lock (`engine.WriteLock`): the near-duplicate
+A refresh is one write transaction under the store's write lock (`Database.write`): the near-duplicate
 index catches up with what other processes committed, then each item goes
 
     lookup (rows its keys point at, candidates) | decide.decide (pure) | apply (rows written)
@@ -8,8 +8,9 @@ index catches up with what other processes committed, then each item goes
 and the items, keys, merges, page memory and the source's state change together or not at all.
 Reads (publishing, status, page memory) take no lock and see the last commit.
 
-Modules: `engine` (URL -> engine, write lock), `schema` and `migrate` (+ `migrations/`), `items`,
-`sources`, `near` (near-duplicate queries).
+Modules: `database` (URL -> connections, the write lock, SQL for SQLite and PostgreSQL), `schema` and
+`migrate` (+ `migrations/`, with SQLAlchemy and Alembic, imported only to create or upgrade a store),
+`items`, `sources`, `labels`, `near` (near-duplicate queries).
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 
 from newsdesk.dedup.decide import (
     Candidate,
@@ -41,26 +38,27 @@ from newsdesk.dedup.decide import (
 from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys, merge
 from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import has_enough_text, signature, signature_bytes
-from newsdesk.errors import StoreError
+from newsdesk.errors import DatabaseError, StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
 from newsdesk.store import items as rows
 from newsdesk.store import sources
-from newsdesk.store.engine import (
-    WriteLock,
-    database_engine,
+from newsdesk.store.database import (
+    Conn,
+    Database,
+    placeholders,
     shown,
     sqlite_path,
     store_exists,
     store_failure,
+    utc,
 )
 from newsdesk.store.items import KnownItems
 from newsdesk.store.labels import all_labels, save_labels
-from newsdesk.store.migrate import create_sqlite_file, prepare_schema
+from newsdesk.store.migrate import prepare_schema
 from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
-from newsdesk.store.schema import item_categories_table, items_table, merges_table
 from newsdesk.store.sources import changes_since, newest_change, record_change
 
-__all__ = ["Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
+__all__ = ["DatabaseError", "Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
 
 
 def _stored(lean: Signature | None) -> bytes | None:
@@ -75,32 +73,28 @@ class Store:
         self.dedup = dedup or DedupPolicy()
         self.near = NearDuplicates(self.dedup)
         self.url = url
-        self.engine = database_engine(url)
-        self.lock = WriteLock(self.engine)
+        self.db = Database(url)
 
     def create(self, now: datetime) -> None:
         """Create or upgrade the schema (once, whoever starts first); record when the store was born."""
         try:
-            path = sqlite_path(self.url)
-            if path is not None:
-                create_sqlite_file(path)
-            prepare_schema(self.lock)
-        except OperationalError as exc:  # server down, wrong credentials, unwritable file
+            prepare_schema(self.db)
+            if self.meta("created") is None:
+                with self.db.write() as conn:
+                    if sources.meta(conn, "created") is None:
+                        sources.set_meta(conn, "created", now.isoformat())
+        except DatabaseError as exc:  # server down, wrong credentials, unwritable file
             raise StoreError(
                 f"database {shown(self.url)}: cannot open the store: {store_failure(exc)}"
             ) from exc
-        if self.meta("created") is None:
-            with self.lock.transaction() as conn:
-                if sources.meta(conn, "created") is None:
-                    sources.set_meta(conn, "created", now.isoformat())
 
     def is_created(self) -> bool:
         """False for a server database no newsdesk has written yet (readers then have nothing to read)."""
-        with self.engine.connect() as conn:
-            return sa.inspect(conn).has_table("sources")
+        with self.db.read() as conn:
+            return conn.has_table("sources")
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.close()
 
     # --- refreshes ---------------------------------------------------------------------------
 
@@ -120,7 +114,7 @@ class Store:
         counts: Counter[Change] = Counter()
         touched: set[str] = set()
         try:
-            with self.lock.transaction() as conn:
+            with self.db.write() as conn:
                 try:
                     batch = [(item, identity_keys(item)) for item in collapse(items)]
                     known = rows.lookup(conn, {key for _, keys in batch for key in keys})
@@ -147,7 +141,7 @@ class Store:
         )
 
     def _store_item(
-        self, conn: Connection, item: Item, keys: Sequence[str], now: datetime, known: KnownItems
+        self, conn: Conn, item: Item, keys: Sequence[str], now: datetime, known: KnownItems
     ) -> tuple[Change, frozenset[str]]:
         """Look up, decide, apply: one item, inside the refresh's transaction."""
         stored = (known if known.trusted(keys) else rows.lookup(conn, keys)).find(keys)
@@ -167,7 +161,7 @@ class Store:
 
     def _apply(
         self,
-        conn: Connection,
+        conn: Conn,
         item: Item,
         intent: Intent,
         known: KnownItems,
@@ -191,7 +185,7 @@ class Store:
 
     def _fold(
         self,
-        conn: Connection,
+        conn: Conn,
         item: Item,
         intent: FoldInto,
         known: KnownItems,
@@ -211,7 +205,7 @@ class Store:
                 self._relink(conn, folded.record)
         return folded.change, folded.touched_categories
 
-    def _relink(self, conn: Connection, story: StoredItem) -> None:
+    def _relink(self, conn: Conn, story: StoredItem) -> None:
         """Judge a story's translation links again, on its new text."""
         assert story.row_id is not None
         published = story.published if story.date_from_source else None
@@ -228,24 +222,24 @@ class Store:
         retry_after: datetime | None = None,
         disabled_config: str | None = None,
     ) -> None:
-        with self.lock.transaction() as conn:
+        with self.db.write() as conn:
             sources.save_attempt(conn, source, now, error, error_kind, retry_after, disabled_config)
 
     def page_memos(self, source: str, urls: Iterable[str], config_hash: str) -> dict[str, PageMemo]:
         """What this source remembers of its pages; validators and digest only from this same config."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return sources.page_memos(conn, source, urls, config_hash)
 
     def robots(self, origin: str, now: datetime) -> tuple[bool, str | None]:
         """(found fresh, body) for a cached robots.txt; body None means 'allow everything'."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             cached = sources.robots(conn, origin)
         if cached is None or cached[1] <= now:
             return False, None
         return True, cached[0]
 
     def save_robots(self, origin: str, body: str | None, expires: datetime) -> None:
-        with self.lock.transaction() as conn:
+        with self.db.write() as conn:
             sources.save_robots(conn, origin, body, expires)
 
     def remap_categories(self, mapping: dict[str, str]) -> int:
@@ -253,35 +247,32 @@ class Store:
         if not mapping:
             return 0
         moved = 0
-        with self.lock.transaction() as conn:
+        with self.db.write() as conn:
             for old, new in sorted(mapping.items()):
-                ids = list(
-                    conn.execute(
-                        sa.select(item_categories_table.c.item_id).where(
-                            item_categories_table.c.category == old
-                        )
-                    ).scalars()
+                ids = conn.scalars(
+                    "SELECT item_id FROM item_categories WHERE category = :old ORDER BY item_id", {"old": old}
                 )
-                query = sa.select(items_table).where(items_table.c.id.in_(ids)).order_by(items_table.c.id)
-                for record in rows.load(conn, query):
-                    categories = tuple(dict.fromkeys(new if c == old else c for c in record.categories))
-                    changed = replace(record, categories=categories)
-                    rows.save(conn, replace(changed, content_hash=content_hash(changed)))
-                    moved += 1
+                for chunk in rows.chunks(ids):
+                    among, params = placeholders("id", chunk)
+                    for record in rows.load(conn, f"{rows.SELECT} WHERE id IN {among} ORDER BY id", params):
+                        categories = tuple(dict.fromkeys(new if c == old else c for c in record.categories))
+                        changed = replace(record, categories=categories)
+                        rows.save(conn, replace(changed, content_hash=content_hash(changed)))
+                        moved += 1
         return moved
 
     def apply_merge_overrides(self, now: datetime) -> set[str]:
         """The config's forced splits and merges; the categories whose feeds change."""
         if not (self.dedup.never_merge or self.dedup.always_merge):
             return set()
-        with self.lock.transaction() as conn:
+        with self.db.write() as conn:
             changed = apply_overrides(conn, self.dedup, now)
             if not changed:
                 return set()
-            query = sa.select(item_categories_table.c.category).where(
-                item_categories_table.c.item_id.in_(sorted(changed))
+            among, params = placeholders("id", sorted(changed))
+            touched = set(
+                conn.scalars(f"SELECT category FROM item_categories WHERE item_id IN {among}", params)
             )
-            touched = set(conn.execute(query).scalars())
             record_change(conn, touched, now)  # other daemons sharing the store publish them too
             return touched
 
@@ -289,21 +280,21 @@ class Store:
 
     def newest_change(self) -> int:
         """The id of the last change noted; a publisher's watermark (one small query)."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return newest_change(conn)
 
     def changes_since(self, mark: int) -> tuple[int, set[str] | None]:
         """(newest change id, categories touched after `mark`); None when the changes after `mark`
         were already pruned, so everything must be published."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return changes_since(conn, mark)
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.lock.transaction() as conn:
+        with self.db.write() as conn:
             sources.set_meta(conn, key, value)
 
     def meta(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return sources.meta(conn, key)
 
     def created(self) -> datetime:
@@ -314,60 +305,53 @@ class Store:
 
     def latest_items(self, category: str | None, limit: int) -> list[StoredItem]:
         """Newest first; a category includes its sub-categories; None means every item."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return rows.latest(conn, category, limit)
 
     def category_labels(self) -> dict[str, str]:
         """{'evenement': 'Événement'}: the categories made from page labels, as the sites wrote them."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return all_labels(conn)
 
     def categories_in_use(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return rows.categories_in_use(conn)
 
     def item_count(self, source: str | None = None) -> int:
         if source is not None:
             return self.items_per_source()[source]
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(items_table)).scalar_one())
+        with self.db.read() as conn:
+            return int(conn.scalar("SELECT count(*) FROM items"))
 
     def item_count_in_category(self, category: str) -> int:
-        query = sa.select(sa.func.count()).where(item_categories_table.c.category == category)
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+        with self.db.read() as conn:
+            return int(
+                conn.scalar("SELECT count(*) FROM item_categories WHERE category = :c", {"c": category})
+            )
 
     def merge_groups(self) -> list[dict[str, Any]]:
         """Merged stories, newest merge first: the kept entry and what was folded into it, and why."""
-        kept = items_table.alias("kept")
-        merged = items_table.alias("merged")
-        query = (
-            sa.select(
-                merges_table.c.at,
-                merges_table.c.score,
-                merges_table.c.rule,
-                kept.c.id.label("kept_id"),
-                kept.c.entry_id.label("kept_entry"),
-                kept.c.title.label("kept_title"),
-                kept.c.url.label("kept_url"),
-                merged.c.title.label("merged_title"),
-                merged.c.url.label("merged_url"),
-                merged.c.sources.label("merged_sources"),
-            )
-            .join(kept, kept.c.id == merges_table.c.kept_id)
-            .join(merged, merged.c.id == merges_table.c.merged_id)
-            .order_by(merges_table.c.at.desc(), merges_table.c.id.desc())
-        )
+        query = """
+            SELECT merges.at, merges.score, merges.rule, kept.id AS kept_id, kept.entry_id AS kept_entry,
+                   kept.title AS kept_title, kept.url AS kept_url, merged.title AS merged_title,
+                   merged.url AS merged_url, merged.sources AS merged_sources
+            FROM merges
+            JOIN items AS kept ON kept.id = merges.kept_id
+            JOIN items AS merged ON merged.id = merges.merged_id
+            ORDER BY merges.at DESC, merges.id DESC
+        """
         groups: dict[int, dict[str, Any]] = {}
-        with self.engine.connect() as conn:
-            for row in conn.execute(query):
+        with self.db.read() as conn:
+            for row in conn.rows(query):
+                at = utc(row.at)
+                assert at is not None
                 group = groups.setdefault(
                     row.kept_id,
                     {
                         "id": row.kept_entry,
                         "title": row.kept_title,
                         "url": row.kept_url,
-                        "last_merge": row.at.isoformat(),
+                        "last_merge": at.isoformat(),
                         "merged": [],
                     },
                 )
@@ -378,7 +362,7 @@ class Store:
                         "sources": json.loads(row.merged_sources),
                         "score": row.score,
                         "rule": row.rule,
-                        "at": row.at.isoformat(),
+                        "at": at.isoformat(),
                     }
                 )
         return list(groups.values())
@@ -388,7 +372,7 @@ class Store:
 
     def source_states(self, *, item_counts: bool = False) -> dict[str, SourceState]:
         """Every source's fetch bookkeeping; `item_counts` adds a pass over the items (status, metrics)."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             states = sources.source_states(conn)
         if not item_counts:
             return states
@@ -398,9 +382,8 @@ class Store:
     def items_per_source(self) -> Counter[str]:
         """Items per source, grouped by the database: few distinct source lists, whatever the items."""
         counts: Counter[str] = Counter()
-        query = sa.select(items_table.c.sources, sa.func.count()).group_by(items_table.c.sources)
-        with self.engine.connect() as conn:
-            for names, count in conn.execute(query):
+        with self.db.read() as conn:
+            for names, count in conn.execute("SELECT sources, count(*) FROM items GROUP BY sources"):
                 for name in json.loads(names):
                     counts[name] += count
         return counts

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from newsdesk.normalize.categories import label_preference
-from newsdesk.store.schema import category_labels_table
+from newsdesk.store.database import Conn, placeholders
 
 
-def save_labels(conn: Connection, labels: Iterable[tuple[str, str]]) -> set[str]:
+def save_labels(conn: Conn, labels: Iterable[tuple[str, str]]) -> set[str]:
     """Keep each category's preferred label; returns the categories whose label changed."""
     wanted: dict[str, str] = {}
     for category, label in labels:
@@ -19,22 +16,29 @@ def save_labels(conn: Connection, labels: Iterable[tuple[str, str]]) -> set[str]
             wanted[category] = label
     if not wanted:
         return set()
-    table = category_labels_table
-    query = sa.select(table.c.category, table.c.label).where(table.c.category.in_(wanted))
-    stored = {row.category: row.label for row in conn.execute(query)}
+    among, params = placeholders("category", wanted)
+    stored = {
+        row.category: row.label
+        for row in conn.rows(f"SELECT category, label FROM category_labels WHERE category IN {among}", params)
+    }
     changed: set[str] = set()
     for category, label in wanted.items():
         before = stored.get(category)
         if before is None:
-            conn.execute(table.insert().values(category=category, label=label))
+            conn.execute(
+                "INSERT INTO category_labels (category, label) VALUES (:category, :label)",
+                {"category": category, "label": label},
+            )
         elif label_preference(label) > label_preference(before):
-            conn.execute(table.update().where(table.c.category == category).values(label=label))
+            conn.execute(
+                "UPDATE category_labels SET label = :label WHERE category = :category",
+                {"category": category, "label": label},
+            )
         else:
             continue
         changed.add(category)
     return changed
 
 
-def all_labels(conn: Connection) -> dict[str, str]:
-    table = category_labels_table
-    return {row.category: row.label for row in conn.execute(sa.select(table.c.category, table.c.label))}
+def all_labels(conn: Conn) -> dict[str, str]:
+    return {row.category: row.label for row in conn.rows("SELECT category, label FROM category_labels")}

@@ -2,7 +2,7 @@
 
 A new store is created from `schema.metadata` and stamped at the head revision; an existing one is
 upgraded by Alembic (SQLAlchemy's migration tool) through `migrations/versions/`. A store already at
-the head costs one small query and never imports Alembic.
+the head costs one small query and imports neither SQLAlchemy nor Alembic.
 """
 
 from __future__ import annotations
@@ -11,35 +11,67 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from newsdesk.errors import DatabaseError, StoreError
+from newsdesk.store.database import Conn, Database, store_failure
 
-from newsdesk.errors import StoreError
-from newsdesk.store.engine import WriteLock
-from newsdesk.store.schema import metadata
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+
+    from newsdesk.store.engine import WriteLock
 
 HEAD = "0004"  # the newest file in migrations/versions (a test checks they agree)
 VERSION_TABLE = "newsdesk_schema_version"  # not alembic_version: a schema may hold another app's
-# Alembic's bookkeeping table, as it creates it.
-version_table = sa.Table(
-    VERSION_TABLE,
-    sa.MetaData(),
-    sa.Column("version_num", sa.String(32), nullable=False),
-    sa.PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
-)
 
 
-def current_revision(conn: Connection) -> str | None:
+def current_revision(conn: Conn) -> str | None:
     """The store's schema revision; None for an empty database or a store from before migrations."""
+    if not conn.has_table(VERSION_TABLE):
+        return None
+    revision: str | None = conn.scalar(f"SELECT version_num FROM {VERSION_TABLE}")
+    return revision
+
+
+def prepare_schema(db: Database) -> None:
+    """Create or upgrade the schema; two processes starting together do it once, in turn."""
+    if db.path is not None and not db.path.exists():
+        create_sqlite_file(db.path)
+    with db.read() as conn:
+        if current_revision(conn) == HEAD:
+            return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from newsdesk.store.engine import WriteLock, database_engine
+
+    engine = database_engine(db.url)
+    try:
+        _prepare(WriteLock(engine))
+    except SQLAlchemyError as exc:
+        raise DatabaseError(store_failure(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def _version_table() -> sa.Table:
+    """Alembic's bookkeeping table, as it creates it."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        VERSION_TABLE,
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
+
+
+def _revision(conn: Connection) -> str | None:
+    import sqlalchemy as sa
+
     if not sa.inspect(conn).has_table(VERSION_TABLE):
         return None
-    return conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()  # noqa: S608
-
-
-def is_current(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        return current_revision(conn) == HEAD
+    return conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
 
 
 def create_sqlite_file(path: Path) -> None:
@@ -50,6 +82,8 @@ def create_sqlite_file(path: Path) -> None:
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     os.close(handle)
     building = Path(name)
+    import sqlalchemy as sa
+
     try:
         engine = sa.create_engine(f"sqlite:///{building}")
         try:
@@ -70,17 +104,19 @@ def create_sqlite_file(path: Path) -> None:
 
 def _create(conn: Connection) -> None:
     """Today's tables, stamped at the head as `alembic stamp` would (Alembic is not even imported)."""
+    from newsdesk.store.schema import metadata
+
     metadata.create_all(conn)
+    version_table = _version_table()
     version_table.create(conn)
     conn.execute(version_table.insert().values(version_num=HEAD))
 
 
-def prepare_schema(lock: WriteLock) -> None:
-    """Create or upgrade the schema; two processes starting together do it once, in turn."""
-    if is_current(lock.engine):
-        return
+def _prepare(lock: WriteLock) -> None:
+    import sqlalchemy as sa
+
     with lock.transaction() as conn:
-        revision = current_revision(conn)
+        revision = _revision(conn)
         if revision == HEAD:
             return  # another process did it while this one waited for the lock
         if revision is None and not sa.inspect(conn).has_table("items"):

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from newsdesk.dedup.decide import Candidate, DedupPolicy
 from newsdesk.dedup.minhash import Signature
@@ -29,22 +27,17 @@ from newsdesk.dedup.near import (
     signature_bytes,
     signature_from_bytes,
 )
-from newsdesk.store.schema import alternates_table, items_table, merges_table, meta_table, not_merged
+from newsdesk.store.database import Conn, placeholders, utc
 from newsdesk.store.sources import meta, set_meta
 
 # News pages list stories up to a few weeks old: the index holds the dedup window plus this many days,
 # so that a story first seen late is still compared in memory; only older ones go to the database.
 RECENT_EXTRA_DAYS = 30
 OVERRIDES = "merge_overrides"  # meta: how many times forced splits or merges changed the store
-CANDIDATE_COLUMNS = (
-    items_table.c.id,
-    items_table.c.url,
-    items_table.c.title,
-    items_table.c.summary_text,
-    items_table.c.language,
-    items_table.c.published,
-    items_table.c.date_from_source,
-)
+CANDIDATES = "SELECT id, url, title, summary_text, language, published, date_from_source FROM items"
+# `duplicate_of IS NULL`, written so no planner picks the duplicate_of index for it: nearly every row
+# matches, so with a date range beside it, the range must drive the query (else: a full scan).
+NOT_MERGED = "coalesce(duplicate_of, 0) = 0"
 
 
 class NearDuplicates:
@@ -66,16 +59,14 @@ class NearDuplicates:
     def horizon(self, now: datetime) -> datetime:
         return now - timedelta(days=self.policy.settings.window_days + RECENT_EXTRA_DAYS)
 
-    def index(self, conn: Connection, now: datetime) -> NearIndex:
+    def index(self, conn: Conn, now: datetime) -> NearIndex:
         """The index, caught up with every story committed so far (by any process). Forced splits and
         merges (by any process) change which stories are published: the index is then built anew."""
         horizon = self.horizon(now)
-        newest, overrides = conn.execute(
-            sa.select(
-                sa.select(sa.func.max(items_table.c.id)).scalar_subquery(),
-                sa.select(meta_table.c.value).where(meta_table.c.key == OVERRIDES).scalar_subquery(),
-            )
-        ).one()
+        newest, overrides = conn.first(
+            "SELECT (SELECT max(id) FROM items), (SELECT value FROM meta WHERE key = :key)",
+            {"key": OVERRIDES},
+        )
         with self._lock:
             if self._index is None or overrides != self._overrides:
                 self._index, self._watermark = NearIndex(self.policy.settings), 0
@@ -86,22 +77,13 @@ class NearDuplicates:
             self._catch_up(conn, self._index, newest or 0)
             return self._index
 
-    def _catch_up(self, conn: Connection, index: NearIndex, newest: int) -> None:
+    def _catch_up(self, conn: Conn, index: NearIndex, newest: int) -> None:
         if newest <= self._watermark:
             return
-        rows = conn.execute(
-            sa.select(
-                items_table.c.id,
-                items_table.c.signature,
-                items_table.c.title,
-                items_table.c.summary_text,
-                items_table.c.published,
-            ).where(
-                items_table.c.id > self._watermark,
-                items_table.c.id <= newest,
-                items_table.c.published >= self._horizon,
-                not_merged(),
-            )
+        rows = conn.rows(
+            "SELECT id, signature, title, summary_text, published FROM items "
+            f"WHERE id > :after AND id <= :newest AND published >= :horizon AND {NOT_MERGED}",
+            {"after": self._watermark, "newest": newest, "horizon": self._horizon},
         )
         for row in rows:
             if row.id in index:
@@ -114,7 +96,7 @@ class NearDuplicates:
                 self.save_signature(conn, row.id, lean)
             else:
                 continue
-            index.add(row.id, lean, row.published)
+            index.add(row.id, lean, utc(row.published))
         self._watermark = newest
 
     def forget(self) -> None:
@@ -134,13 +116,14 @@ class NearDuplicates:
                 self._index.add(row_id, lean, moment)
 
     @staticmethod
-    def save_signature(conn: Connection, row_id: int, lean: Signature) -> None:
+    def save_signature(conn: Conn, row_id: int, lean: Signature) -> None:
         conn.execute(
-            items_table.update().where(items_table.c.id == row_id).values(signature=signature_bytes(lean))
+            "UPDATE items SET signature = :signature WHERE id = :id",
+            {"signature": signature_bytes(lean), "id": row_id},
         )
 
     def candidates(
-        self, conn: Connection, lean: Signature, moment: datetime, now: datetime
+        self, conn: Conn, lean: Signature, moment: datetime, now: datetime
     ) -> tuple[Candidate, ...]:
         """Published stories similar enough to be worth judging, oldest first."""
         index = self.index(conn, now)
@@ -151,22 +134,17 @@ class NearDuplicates:
         )
         if not ids:
             return ()
-        rows = conn.execute(
-            sa.select(*CANDIDATE_COLUMNS)
-            .where(items_table.c.id.in_(ids), items_table.c.duplicate_of.is_(None))
-            .order_by(items_table.c.id)
-        )
+        among, params = placeholders("id", ids)
+        rows = conn.rows(f"{CANDIDATES} WHERE id IN {among} AND duplicate_of IS NULL ORDER BY id", params)
         return tuple(_candidate(row) for row in rows)
 
-    def _candidates_around(self, conn: Connection, lean: Signature, moment: datetime) -> list[int]:
+    def _candidates_around(self, conn: Conn, lean: Signature, moment: datetime) -> list[int]:
         """Stored stories dated within the window of an old one, as similar as the index would ask."""
         window = timedelta(days=self.policy.settings.window_days)
-        rows = conn.execute(
-            sa.select(items_table.c.id, items_table.c.signature).where(
-                items_table.c.published.between(moment - window, moment + window),
-                not_merged(),
-                items_table.c.signature.is_not(None),
-            )
+        rows = conn.rows(
+            "SELECT id, signature FROM items WHERE published BETWEEN :start AND :end "
+            f"AND {NOT_MERGED} AND signature IS NOT NULL",
+            {"start": moment - window, "end": moment + window},
         )
         ids, signatures = [], []
         for row in rows:
@@ -181,68 +159,64 @@ class NearDuplicates:
         return [ids[i] for i in best if similarity[i] >= threshold]
 
     @staticmethod
-    def other_languages(conn: Connection, language: str, published: datetime | None) -> tuple[Candidate, ...]:
+    def other_languages(conn: Conn, language: str, published: datetime | None) -> tuple[Candidate, ...]:
         """Dated, published stories of another language near `published` (the translation judge's days
         and one more: it counts calendar days, this compares instants), oldest first."""
         if published is None:
             return ()
         span = timedelta(days=TRANSLATION_DAYS + 1)
-        rows = conn.execute(
-            sa.select(*CANDIDATE_COLUMNS)
-            .where(
-                items_table.c.published.between(published - span, published + span),
-                items_table.c.language != language,
-                not_merged(),
-                items_table.c.date_from_source.is_(True),
-            )
-            .order_by(items_table.c.id)
+        rows = conn.rows(
+            f"{CANDIDATES} WHERE published BETWEEN :start AND :end AND language != :language "
+            f"AND {NOT_MERGED} AND date_from_source = :dated ORDER BY id",
+            {"start": published - span, "end": published + span, "language": language, "dated": True},
         )
         return tuple(_candidate(row) for row in rows)
 
 
 def _candidate(row: Any) -> Candidate:
+    published = utc(row.published)
+    assert published is not None  # the column is NOT NULL
     return Candidate(
         row_id=row.id,
         url=row.url,
         title=row.title,
         summary_text=row.summary_text,
         language=row.language,
-        published=row.published,
-        date_from_source=row.date_from_source,
+        published=published,
+        date_from_source=bool(row.date_from_source),
     )
 
 
 def link_translations(
-    conn: Connection, row_id: int, others: Sequence[tuple[int, Verdict]], *, replace: bool = False
+    conn: Conn, row_id: int, others: Sequence[tuple[int, Verdict]], *, replace: bool = False
 ) -> None:
     """Link a story with its translations, both ways; `replace` drops its links judged before."""
     if replace:
-        conn.execute(
-            alternates_table.delete().where(
-                sa.or_(alternates_table.c.item_id == row_id, alternates_table.c.other_id == row_id)
-            )
-        )
-    for other_id, verdict in others:
-        conn.execute(
-            alternates_table.insert(),
-            [
+        conn.execute("DELETE FROM alternates WHERE item_id = :id OR other_id = :id", {"id": row_id})
+    conn.executemany(
+        "INSERT INTO alternates (item_id, other_id, score) VALUES (:item_id, :other_id, :score)",
+        [
+            link
+            for other_id, verdict in others
+            for link in (
                 {"item_id": row_id, "other_id": other_id, "score": verdict.score},
                 {"item_id": other_id, "other_id": row_id, "score": verdict.score},
-            ],
-        )
-
-
-def record_merge(conn: Connection, kept: int, merged: int, verdict: Verdict, now: datetime) -> None:
-    conn.execute(items_table.update().where(items_table.c.id == merged).values(duplicate_of=kept))
-    conn.execute(merges_table.delete().where(merges_table.c.merged_id == merged))
-    conn.execute(
-        merges_table.insert().values(
-            kept_id=kept, merged_id=merged, score=round(verdict.score, 4), rule=verdict.rule, at=now
-        )
+            )
+        ],
     )
 
 
-def apply_overrides(conn: Connection, policy: DedupPolicy, now: datetime) -> set[int]:
+def record_merge(conn: Conn, kept: int, merged: int, verdict: Verdict, now: datetime) -> None:
+    conn.execute("UPDATE items SET duplicate_of = :kept WHERE id = :merged", {"kept": kept, "merged": merged})
+    conn.execute("DELETE FROM merges WHERE merged_id = :merged", {"merged": merged})
+    conn.execute(
+        "INSERT INTO merges (kept_id, merged_id, score, rule, at) "
+        "VALUES (:kept, :merged, :score, :rule, :at)",
+        {"kept": kept, "merged": merged, "score": round(verdict.score, 4), "rule": verdict.rule, "at": now},
+    )
+
+
+def apply_overrides(conn: Conn, policy: DedupPolicy, now: datetime) -> set[int]:
     """Forced splits and merges from the config; the ids of the stories they changed."""
     changed: set[int] = set()
     by_url = _rows_by_url(
@@ -257,7 +231,7 @@ def apply_overrides(conn: Connection, policy: DedupPolicy, now: datetime) -> set
     return changed
 
 
-def _forced_splits(conn: Connection, policy: DedupPolicy, by_url: dict[str, int]) -> set[int]:
+def _forced_splits(conn: Conn, policy: DedupPolicy, by_url: dict[str, int]) -> set[int]:
     changed: set[int] = set()
     for pair in sorted(policy.never_merge, key=sorted):
         ids = [by_url[url] for url in sorted(pair) if url in by_url]
@@ -265,37 +239,31 @@ def _forced_splits(conn: Connection, policy: DedupPolicy, by_url: dict[str, int]
             continue
         for first, second in (ids, ids[::-1]):
             done = conn.execute(
-                items_table.update()
-                .where(items_table.c.id == first, items_table.c.duplicate_of == second)
-                .values(duplicate_of=None)
+                "UPDATE items SET duplicate_of = NULL WHERE id = :first AND duplicate_of = :second",
+                {"first": first, "second": second},
             ).rowcount
             if done:
-                conn.execute(merges_table.delete().where(merges_table.c.merged_id == first))
+                conn.execute("DELETE FROM merges WHERE merged_id = :first", {"first": first})
                 changed |= {first, second}
     return changed
 
 
-def _forced_merges(conn: Connection, policy: DedupPolicy, by_url: dict[str, int], now: datetime) -> set[int]:
+def _forced_merges(conn: Conn, policy: DedupPolicy, by_url: dict[str, int], now: datetime) -> set[int]:
     changed: set[int] = set()
     for first_url, second_url in policy.always_merge:
         if first_url not in by_url or second_url not in by_url:
             continue
         kept, merged = sorted((by_url[first_url], by_url[second_url]))
-        current = conn.execute(
-            sa.select(items_table.c.duplicate_of).where(items_table.c.id == merged)
-        ).scalar()
+        current = conn.scalar("SELECT duplicate_of FROM items WHERE id = :id", {"id": merged})
         if current != kept and kept != merged:
             record_merge(conn, kept, merged, Verdict(True, 1.0, "forced by dedup.always_merge"), now)
             changed |= {kept, merged}
     return changed
 
 
-def _rows_by_url(conn: Connection, urls: set[str]) -> dict[str, int]:
+def _rows_by_url(conn: Conn, urls: set[str]) -> dict[str, int]:
     if not urls:
         return {}
-    rows = conn.execute(
-        sa.select(items_table.c.url, items_table.c.id)
-        .where(items_table.c.url.in_(urls))
-        .order_by(items_table.c.id)
-    )
+    among, params = placeholders("url", sorted(urls))
+    rows = conn.rows(f"SELECT url, id FROM items WHERE url IN {among} ORDER BY id", params)
     return {row.url: row.id for row in rows}
