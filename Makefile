@@ -10,6 +10,7 @@ $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -m compileall -q src  # as pip does for an installed package: start-up reads bytecode
 	touch $@
 
 $(VENV)/.dev: $(BIN)/newsdesk

@@ -118,7 +118,7 @@ def test_bad_item_files_name_the_problem(body: bytes, message: str) -> None:
 
 def test_html_entities_in_rss_are_read_and_untitled_items_kept() -> None:
     from newsdesk.config import parse_config
-    from newsdesk.normalize import Normalizer
+    from newsdesk.normalize.item import Normalizer
 
     body = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
@@ -144,7 +144,7 @@ def test_html_entities_in_rss_are_read_and_untitled_items_kept() -> None:
 def test_a_whole_article_in_a_summary_is_cut_to_a_teaser() -> None:
     from newsdesk.config import parse_config
     from newsdesk.models import RawItem
-    from newsdesk.normalize import MAX_SUMMARY_CHARS, Normalizer
+    from newsdesk.normalize.item import MAX_SUMMARY_CHARS, Normalizer
 
     config = parse_config(
         "site: {title: T, url: 'https://n.example/', author: A}\n"

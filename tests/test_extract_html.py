@@ -16,7 +16,7 @@ from newsdesk.dedup.identity import collapse
 from newsdesk.errors import ExtractError
 from newsdesk.extract.html import base_url, decode_html, extract_html, parse_html
 from newsdesk.models import Page
-from newsdesk.normalize import Normalizer
+from newsdesk.normalize.item import Normalizer
 
 from helpers import CATEGORIES, FIXTURES
 

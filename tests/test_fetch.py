@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 from newsdesk import __version__
 from newsdesk.config import FetchConfig
 from newsdesk.errors import FetchError
-from newsdesk.fetch import fetch
+from newsdesk.fetch.http import fetch
 
 from helpers import Clock
 
@@ -227,7 +227,7 @@ def test_redirect_to_another_scheme_is_refused(httpserver: HTTPServer, session, 
      ("[::1]", True), ("0.0.0.0", True), ("93.184.216.34", False), ("2606:4700::1111", False), ("", True)],
 )  # fmt: skip
 def test_private_address_classification(host: str, private: bool) -> None:
-    from newsdesk.fetch import host_is_private
+    from newsdesk.fetch.http import host_is_private
 
     assert host_is_private(host) is private
 

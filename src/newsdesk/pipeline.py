@@ -10,6 +10,7 @@ failure of that source and the others go on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -19,24 +20,35 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
 
 from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
-from newsdesk.errors import DatabaseError, ExtractError, NoItemsError, SourceError, StoreError
+from newsdesk.errors import (
+    DatabaseError,
+    ExtractError,
+    GoneError,
+    NoItemsError,
+    RetryLaterError,
+    SourceError,
+    StoreError,
+)
 from newsdesk.extract import extract, is_item
-from newsdesk.fetch import GoneError, RetryLaterError, Validators, fetch, new_session, user_agent
+from newsdesk.fetch.http import Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
-from newsdesk.normalize import Normalizer
-from newsdesk.publish import PublishReport, publish
+from newsdesk.publish import PublishReport
 from newsdesk.publish.manifest import is_current, output_state, remember
 from newsdesk.schedule import disabled_by_gone
 from newsdesk.store import Store, store_failure
 from newsdesk.store.opening import open_store
+
+if TYPE_CHECKING:
+    from newsdesk.normalize.item import Normalizer
 
 log = logging.getLogger("newsdesk")
 RANKS_PER_SOURCE = 1_000_000  # more cards than any source gives in one refresh
@@ -165,7 +177,7 @@ def read_page(
     now: Callable[[], datetime],
     politeness: Politeness,
     memo: PageMemo,
-    normalizer: Normalizer,
+    normalizer: Callable[[], Normalizer],
 ) -> PageReading:
     """robots | fetch (conditional) | extract | normalize, for one page; errors become the reading's."""
     reading = PageReading(url)
@@ -200,7 +212,7 @@ def read_page(
     distinct = dict.fromkeys(raw_items)
     reading.found, reading.cards = found, len(raw_items)
     reading.items = [
-        item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None
+        item for raw in distinct if (item := normalizer().normalize(raw, page.fetched_at)) is not None
     ]
     return reading
 
@@ -218,7 +230,13 @@ def read_pages(
     """Every page of a source, in page order: the pages of one host one after another (its limits and
     delay apply), different hosts at once. After a Retry-After, that host's later pages are not asked
     for (None)."""
-    normalizer = Normalizer.for_source(config, source)
+
+    @functools.cache
+    def normalizer() -> Normalizer:  # made when a page changed: an unchanged run loads no parser
+        from newsdesk.normalize.item import Normalizer
+
+        return Normalizer.for_source(config, source)
+
     by_host: dict[str, list[int]] = {}
     for index, url in enumerate(urls):
         by_host.setdefault(host_of(url), []).append(index)
@@ -515,6 +533,8 @@ def publish_changes(
         return report
     if categories is not None:
         categories = set(categories) | forced
+    from newsdesk.publish import publish
+
     report = publish(config, store, categories)
     if state is not None and not report.errors:
         remember(config, store, state, report.written + report.unchanged, complete=categories is None)

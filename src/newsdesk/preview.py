@@ -17,10 +17,10 @@ from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.dedup.identity import collapse
 from newsdesk.extract.html import FIELDS, parse_html, repeated_blocks
-from newsdesk.fetch import new_session
+from newsdesk.fetch.http import new_session
 from newsdesk.localtime import day_text
 from newsdesk.models import Item, Page, RawItem
-from newsdesk.normalize import Normalizer
+from newsdesk.normalize.item import Normalizer
 from newsdesk.pipeline import Collected, Politeness, collect
 from newsdesk.table import cut, cut_middle, table_lines
 

@@ -11,44 +11,14 @@ how many threads or processes write it: each write sees every earlier one, and d
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from newsdesk.dedup.identity import Change, merge
-from newsdesk.dedup.near import Features, Settings, Verdict, judge, translation
+from newsdesk.dedup.near import Features, Verdict, judge, translation
+from newsdesk.dedup.policy import DedupPolicy
 from newsdesk.models import Item, StoredItem
-from newsdesk.normalize.urls import canonical_url
-
-
-@dataclass(frozen=True)
-class DedupPolicy:
-    """The config's dedup section, as decisions need it."""
-
-    enabled: bool = True
-    settings: Settings = field(default_factory=Settings)
-    never_merge: frozenset[frozenset[str]] = frozenset()
-    always_merge: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def from_pairs(
-        cls,
-        *,
-        enabled: bool,
-        settings: Settings,
-        never_merge: Iterable[Iterable[str]],
-        always_merge: Iterable[Iterable[str]],
-    ) -> DedupPolicy:
-        def canonical_pair(pair: Iterable[str]) -> tuple[str, str]:
-            first, second = (canonical_url(link) or link for link in pair)
-            return first, second
-
-        return cls(
-            enabled=enabled,
-            settings=settings,
-            never_merge=frozenset(frozenset(canonical_pair(pair)) for pair in never_merge),
-            always_merge=tuple(canonical_pair(pair) for pair in always_merge),
-        )
 
 
 @dataclass(frozen=True)

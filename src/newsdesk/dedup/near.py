@@ -23,6 +23,7 @@ from datetime import date, datetime
 import numpy as np
 
 from newsdesk.dedup.minhash import LSH, LSH_PARAMS, NUM_PERM, Signature, minhash, optimal_params
+from newsdesk.dedup.policy import Settings
 from newsdesk.text import clean_text, without_ellipsis
 
 SIGNATURE_WORDS = 24  # title + the summary's opening words
@@ -64,15 +65,7 @@ _SENTENCE = re.compile(r"[.!?:;«»\"]\s+")
 STEM = 5  # letters
 COGNATE_GRAM = 4  # letters: "metallurgy" and "métallurgie" share "meta", "etal", "tall", "allu"...
 TRANSLATION_DAYS = 2  # a translation may be posted a day or two after the original
-
-
-@dataclass(frozen=True)
-class Settings:
-    threshold: float = 0.62  # combined score from which two items are one story
-    window_days: int = 10  # dated items further apart are different stories
-    lsh_threshold: float = 0.3
-    translation_words: float = 0.35  # share of cognates, with one name or number in common
-    translation_words_named: float = 0.22  # with two in common, one of them a name
+DEFAULT_SETTINGS = Settings()
 
 
 @dataclass(frozen=True)
@@ -189,7 +182,7 @@ def containment(a: frozenset[object], b: frozenset[object]) -> float:
     return len(small & large) / len(small)
 
 
-def judge(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
+def judge(a: Features, b: Features, settings: Settings = DEFAULT_SETTINGS) -> Verdict:
     """Is this one story? Vetoes first (cheap and decisive), then a similarity score."""
     if a.language != b.language:
         return Verdict(False, 0.0, "other language")
@@ -265,7 +258,7 @@ def cognate_grams(text: list[str]) -> Iterable[str]:
             yield from (word[i : i + COGNATE_GRAM] for i in range(len(word) - COGNATE_GRAM + 1))
 
 
-def translation(a: Features, b: Features, settings: Settings = Settings()) -> Verdict:
+def translation(a: Features, b: Features, settings: Settings = DEFAULT_SETTINGS) -> Verdict:
     """The same story in two languages: near in time, the same names and numbers, a shared vocabulary.
 
     Names and numbers survive translation but are shared by every story of one institution; cognates
@@ -346,7 +339,7 @@ class NearIndex:
     (prune): the index holds the recent stories, not the whole history.
     """
 
-    def __init__(self, settings: Settings = Settings()) -> None:
+    def __init__(self, settings: Settings = DEFAULT_SETTINGS) -> None:
         self._lsh = LSH(lsh_params(settings.lsh_threshold))
         self._dated: dict[int, datetime] = {}
 

@@ -16,20 +16,19 @@ from datetime import datetime
 from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsdesk.config import Config
 from newsdesk.errors import PublishError
-from newsdesk.localtime import local
 from newsdesk.models import StoredItem
 from newsdesk.normalize.categories import ancestors
-from newsdesk.publish.atom import FeedInfo, render_atom
 from newsdesk.publish.files import write_if_changed
-from newsdesk.publish.images import SiteImages, site_images
-from newsdesk.publish.jsonfeed import render_json_feed
-from newsdesk.publish.opml import render_opml
-from newsdesk.publish.pages import FeedPage, render_embed, render_feed_page, render_index
-from newsdesk.publish.rss import render_rss
 from newsdesk.store import Store
+
+if TYPE_CHECKING:  # the renderers (feedgen, Jinja2) load when something is published, not before
+    from newsdesk.publish.atom import FeedInfo
+    from newsdesk.publish.images import SiteImages
+    from newsdesk.publish.pages import FeedPage
 
 log = logging.getLogger(__name__)
 ALL = "all"
@@ -92,6 +91,8 @@ def category_titles(
 def in_zone(entry: StoredItem, zones: dict[str, str], site_zone: str) -> StoredItem:
     """The entry's times on the clock of its source's zone (`zones`, by source name; else the site's):
     same instants, the day a person reads is the site's day."""
+    from newsdesk.localtime import local
+
     zone = zones.get(entry.content_source.partition(" ")[0], site_zone)
     return replace(
         entry,
@@ -113,6 +114,10 @@ def publish(config: Config, store: Store, categories: Iterable[str] | None = Non
     Reads the store, never writes it. The site-wide files (feeds.opml, index.html, embed.js,
     feed.xsl) are rewritten every time, which costs nothing when their bytes did not change.
     """
+    from newsdesk.publish.images import site_images
+    from newsdesk.publish.opml import render_opml
+    from newsdesk.publish.pages import FeedPage, render_feed_page, render_index
+
     every = published_categories(config, store)
     titles = category_titles(config, every, store.category_labels())
     images = site_images(config)
@@ -167,6 +172,8 @@ def _feed_info(
     names: dict[str, str],
     images: SiteImages,
 ) -> FeedInfo:
+    from newsdesk.publish.atom import FeedInfo
+
     site = config.site
     name = ALL if category is None else names[category]
     if category is None:
@@ -202,6 +209,11 @@ def _write_feed(
     updated: datetime,
     language: str,
 ) -> None:
+    from newsdesk.publish.atom import render_atom
+    from newsdesk.publish.jsonfeed import render_json_feed
+    from newsdesk.publish.pages import render_embed
+    from newsdesk.publish.rss import render_rss
+
     info, entries = page.info, page.entries
     report.write(
         folder,

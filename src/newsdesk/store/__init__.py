@@ -15,35 +15,21 @@ Modules: `database` (URL -> connections, the write lock, SQL for SQLite and Post
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsdesk.dedup.decide import (
-    Candidate,
-    DedupPolicy,
-    Facts,
-    FoldInto,
-    Insert,
-    Intent,
-    Keep,
-    Update,
-    decide,
-    text_changed,
-    translations_of,
-)
-from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys, merge
-from newsdesk.dedup.minhash import Signature
-from newsdesk.dedup.near import has_enough_text, signature, signature_bytes
+from newsdesk.dedup.identity import content_hash
+from newsdesk.dedup.policy import DedupPolicy
 from newsdesk.errors import DatabaseError, StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
 from newsdesk.store import items as rows
 from newsdesk.store import sources
 from newsdesk.store.database import (
-    Conn,
     Database,
     placeholders,
     shown,
@@ -52,17 +38,14 @@ from newsdesk.store.database import (
     store_failure,
     utc,
 )
-from newsdesk.store.items import KnownItems
-from newsdesk.store.labels import all_labels, save_labels
+from newsdesk.store.labels import all_labels
 from newsdesk.store.migrate import prepare_schema
-from newsdesk.store.near import NearDuplicates, apply_overrides, link_translations, record_merge
 from newsdesk.store.sources import changes_since, newest_change, record_change
 
+if TYPE_CHECKING:
+    from newsdesk.store.near import NearDuplicates
+
 __all__ = ["DatabaseError", "Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
-
-
-def _stored(lean: Signature | None) -> bytes | None:
-    return None if lean is None else signature_bytes(lean)
 
 
 class Store:
@@ -71,7 +54,6 @@ class Store:
     def __init__(self, url: str, *, site_host: str, dedup: DedupPolicy | None = None) -> None:
         self.site_host = site_host
         self.dedup = dedup or DedupPolicy()
-        self.near = NearDuplicates(self.dedup)
         self.url = url
         self.db = Database(url)
 
@@ -96,6 +78,18 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def forget_index(self) -> None:
+        """Drop this process's near-duplicate index (a rolled-back write may have added to it)."""
+        if "near" in self.__dict__:
+            self.near.forget()
+
+    @functools.cached_property
+    def near(self) -> NearDuplicates:
+        """The near-duplicate index of this process (numpy, the judge): made at the first write."""
+        from newsdesk.store.near import NearDuplicates
+
+        return NearDuplicates(self.dedup)
+
     # --- refreshes ---------------------------------------------------------------------------
 
     def record_refresh(
@@ -110,107 +104,20 @@ class Store:
         page_memos: dict[str, PageMemo] | None = None,
         config_hash: str | None = None,
     ) -> StoreResult:
-        """Store one refresh's items and bookkeeping in a single write transaction."""
-        counts: Counter[Change] = Counter()
-        touched: set[str] = set()
-        try:
-            with self.db.write() as conn:
-                try:
-                    batch = [(item, identity_keys(item)) for item in collapse(items)]
-                    known = rows.lookup(conn, {key for _, keys in batch for key in keys})
-                    for item, keys in batch:
-                        change, categories = self._store_item(conn, item, keys, now, known)
-                        counts[change] += 1
-                        touched |= categories
-                    touched |= save_labels(conn, (pair for item in items for pair in item.labels))
-                    for url, count in page_counts.items():
-                        memo = (page_memos or {}).get(url, PageMemo())
-                        sources.save_page(conn, url, source, count, now, memo, config_hash)
-                    sources.save_attempt(conn, source, now, error, error_kind)
-                    if touched:
-                        record_change(conn, touched, now)
-                except BaseException:
-                    # Before the rollback lets another writer in: the index may hold rows it removes.
-                    self.near.forget()
-                    raise
-        except Exception:
-            self.near.forget()  # the commit itself failed
-            raise
-        return StoreResult(
-            counts[Change.NEW], counts[Change.UPDATED], counts[Change.UNCHANGED], frozenset(touched)
+        """Store one refresh's items and bookkeeping in a single write transaction (`refresh`)."""
+        from newsdesk.store.refresh import record_refresh
+
+        return record_refresh(
+            self,
+            source,
+            items,
+            page_counts=page_counts,
+            now=now,
+            error=error,
+            error_kind=error_kind,
+            page_memos=page_memos or {},
+            config_hash=config_hash,
         )
-
-    def _store_item(
-        self, conn: Conn, item: Item, keys: Sequence[str], now: datetime, known: KnownItems
-    ) -> tuple[Change, frozenset[str]]:
-        """Look up, decide, apply: one item, inside the refresh's transaction."""
-        stored = (known if known.trusted(keys) else rows.lookup(conn, keys)).find(keys)
-        lean: Signature | None = None
-        facts = Facts(stored)
-        if stored is None and self.dedup.enabled:
-            # Other languages first: its query is the first to bind the item's date, and the store's
-            # date type refuses a naive one there, before anything is compared in memory.
-            other_languages = self.near.other_languages(conn, item.language, item.published)
-            candidates: tuple[Candidate, ...] = ()
-            if has_enough_text(item.title, item.summary_text):  # "C12", "News": exact identity only
-                lean = signature(item.title, item.summary_text)
-                candidates = self.near.candidates(conn, lean, item.published or now, now)
-            facts = Facts(None, candidates, other_languages)
-        intent = decide(item, facts, now=now, site_host=self.site_host, policy=self.dedup)
-        return self._apply(conn, item, intent, known, now, lean)
-
-    def _apply(
-        self,
-        conn: Conn,
-        item: Item,
-        intent: Intent,
-        known: KnownItems,
-        now: datetime,
-        lean: Signature | None,
-    ) -> tuple[Change, frozenset[str]]:
-        if isinstance(intent, Keep):
-            return intent.change, frozenset()
-        if isinstance(intent, Update):
-            rows.save(conn, intent.record, known)
-            if intent.relink:
-                self._relink(conn, intent.record)
-            return intent.change, intent.touched
-        if isinstance(intent, Insert):
-            row_id = rows.save(conn, intent.record, known, signature=_stored(lean))
-            if lean is not None:
-                self.near.add(row_id, lean, item.published or now, now)
-            link_translations(conn, row_id, intent.translations)
-            return Change.NEW, frozenset(intent.record.categories)
-        return self._fold(conn, item, intent, known, now, lean)
-
-    def _fold(
-        self,
-        conn: Conn,
-        item: Item,
-        intent: FoldInto,
-        known: KnownItems,
-        now: datetime,
-        lean: Signature | None,
-    ) -> tuple[Change, frozenset[str]]:
-        """Write the sighting's own row (unpublished), then give the story what is richer."""
-        if intent.sighting is not None:
-            row_id = rows.save(conn, intent.sighting, known, signature=_stored(lean))
-            if intent.verdict is not None:
-                record_merge(conn, intent.story_id, row_id, intent.verdict, now)
-        story = rows.load_one(conn, intent.story_id)
-        folded = merge(story, item, now=now, site_host=self.site_host)
-        if folded.record != story:
-            rows.save(conn, replace(folded.record, keys=story.keys), known)
-            if self.dedup.enabled and text_changed(story, folded.record):
-                self._relink(conn, folded.record)
-        return folded.change, folded.touched_categories
-
-    def _relink(self, conn: Conn, story: StoredItem) -> None:
-        """Judge a story's translation links again, on its new text."""
-        assert story.row_id is not None
-        published = story.published if story.date_from_source else None
-        others = self.near.other_languages(conn, story.language, published)
-        link_translations(conn, story.row_id, translations_of(story, others), replace=True)
 
     def record_failure(
         self,
@@ -265,6 +172,8 @@ class Store:
         """The config's forced splits and merges; the categories whose feeds change."""
         if not (self.dedup.never_merge or self.dedup.always_merge):
             return set()
+        from newsdesk.store.near import apply_overrides
+
         with self.db.write() as conn:
             changed = apply_overrides(conn, self.dedup, now)
             if not changed:

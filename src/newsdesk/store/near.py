@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.dedup.decide import Candidate, DedupPolicy
+from newsdesk.dedup.decide import Candidate
 from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import (
     MAX_CANDIDATES,
@@ -27,6 +27,7 @@ from newsdesk.dedup.near import (
     signature_bytes,
     signature_from_bytes,
 )
+from newsdesk.dedup.policy import DedupPolicy
 from newsdesk.store.database import Conn, placeholders, utc
 from newsdesk.store.sources import meta, set_meta
 

@@ -8,8 +8,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from newsdesk.config import Config
-from newsdesk.dedup.decide import DedupPolicy
-from newsdesk.dedup.near import Settings
+from newsdesk.dedup.policy import DedupPolicy, Settings
 from newsdesk.normalize.categories import relabelled
 from newsdesk.store import Store
 
