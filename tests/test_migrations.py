@@ -21,7 +21,7 @@ from newsdesk.errors import StoreError
 from newsdesk.pipeline import open_store, run
 from newsdesk.store import Store
 from newsdesk.store.engine import with_driver
-from newsdesk.store.migrate import HEAD, VERSION_TABLE
+from newsdesk.store.migrate import HEAD, SQLITE_SCHEMA, VERSION_TABLE, sqlite_schema_script
 from newsdesk.store.schema import metadata
 
 from databases import BACKENDS, database_for
@@ -77,6 +77,26 @@ def test_head_is_the_newest_revision() -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", "newsdesk.store:migrations")
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+
+def test_the_sqlite_schema_file_is_what_sqlalchemy_creates_today(tmp_path: Path) -> None:
+    assert SQLITE_SCHEMA.read_text(encoding="utf-8") == sqlite_schema_script(), (
+        "store/schema.sql is stale: write it again as sqlite_schema_script's docstring says"
+    )
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    config = load_config(example_config(tmp_path / "site", url))
+    open_store(config, Clock()()).close()
+    assert revision(url) == HEAD
+    assert schema_differences(url) == []
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            indexes = {i["name"] for table in metadata.tables for i in sa.inspect(conn).get_indexes(table)}
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    finally:
+        engine.dispose()
+    assert indexes == {index.name for table in metadata.tables.values() for index in table.indexes}
+    assert mode == "wal"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,5 +1,6 @@
-"""Allow `python -m newsdesk`."""
+"""Allow `python -m newsdesk` (guarded: worker processes import the main module again)."""
 
 from newsdesk.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -228,6 +228,9 @@ class FetchConfig:
     max_redirects: Annotated[int, Bounds(ge=0)] = 5
     user_agent: str | None = None
     workers: Annotated[int, Bounds(ge=1, le=256)] = 8
+    # Worker processes that extract and normalize pages when a run reads many (None: one per core
+    # beyond the first; 0: in the fetching threads).
+    processes: Annotated[int, Bounds(ge=0, le=64)] | None = None
     per_host: Annotated[int, Bounds(ge=1, le=64)] = 2
     host_delay: Annotated[float, Bounds(ge=0)] = 1.0
 

@@ -25,6 +25,7 @@ from newsdesk.clock import utc_now
 from newsdesk.config import Config, SourceConfig
 from newsdesk.lock import InstanceLock, lock_path
 from newsdesk.models import SourceState
+from newsdesk.parsing import Parsers
 from newsdesk.pipeline import (
     Politeness,
     Sessions,
@@ -91,6 +92,9 @@ class Daemon:
         self.lock.acquire()
         self.store = open_store(self.config, self.now())
         self.sessions = Sessions(self.config)
+        # One pool of parsing processes for the daemon's life, when its sources have enough pages.
+        pages = sum(len(source.pages) for source in self.config.sources if source.enabled)
+        self.parsers = Parsers.for_refresh(self.config, pages)
         if self.serve_at is not None:
             self._listen(*self.serve_at)  # before any work: a taken port stops the daemon at once
         self.politeness = Politeness.for_config(self.config, store=self.store, now=self.now)
@@ -158,6 +162,7 @@ class Daemon:
     def _release(self) -> None:
         """Give back what schedule() took; the lock last, so the next daemon finds the store closed."""
         self.sessions.close()
+        self.parsers.close()
         self.store.close()
         self.lock.release()
 
@@ -201,6 +206,7 @@ class Daemon:
                 session=self.sessions.get(),
                 now=self.now,
                 politeness=self.politeness,
+                parsers=self.parsers,
             )
         except Exception:
             log.exception("refresh %s crashed", name)  # a bug must not kill the scheduler thread

@@ -33,6 +33,10 @@ class SourceError(NewsdeskError):
         self.message = message
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Picklable with its fields (a parsing process raises it for the parent)."""
+        return (_rebuild, (type(self), self.__dict__))
+
     def __str__(self) -> str:
         where = f" {self.url}" if self.url else ""
         return f"source {self.source!r}{where}: {self.message}"
@@ -120,3 +124,10 @@ class ListenError(NewsdeskError):
 def host_port(host: str, port: int | str) -> str:
     """host:port as a person types it ([::1]:8080 for IPv6)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _rebuild(kind: type[SourceError], fields: dict[str, object]) -> SourceError:
+    error = kind.__new__(kind)
+    error.__dict__.update(fields)
+    Exception.__init__(error, fields.get("message"))
+    return error

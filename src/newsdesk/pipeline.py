@@ -36,11 +36,11 @@ from newsdesk.errors import (
     SourceError,
     StoreError,
 )
-from newsdesk.extract import extract, is_item
 from newsdesk.fetch.http import Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
+from newsdesk.parsing import Parsers, parse_page
 from newsdesk.publish import PublishReport
 from newsdesk.publish.manifest import is_current, output_state, remember
 from newsdesk.schedule import disabled_by_gone
@@ -178,6 +178,7 @@ def read_page(
     politeness: Politeness,
     memo: PageMemo,
     normalizer: Callable[[], Normalizer],
+    parsers: Parsers | None = None,
 ) -> PageReading:
     """robots | fetch (conditional) | extract | normalize, for one page; errors become the reading's."""
     reading = PageReading(url)
@@ -203,17 +204,14 @@ def read_page(
             reading.unchanged = True  # nothing changed: no parsing at all
             return reading
         reading.memo = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
-        found = extract(source, page)
+        if parsers is None:
+            parsed = parse_page(source, page, normalizer())
+        else:
+            parsed = parsers.parse(source, page, normalizer)
     except SourceError as exc:
         reading.error = exc
         return reading
-    raw_items = [raw for raw in found if is_item(source, raw)]
-    # A carousel draws each card twice: identical cards are normalized once.
-    distinct = dict.fromkeys(raw_items)
-    reading.found, reading.cards = found, len(raw_items)
-    reading.items = [
-        item for raw in distinct if (item := normalizer().normalize(raw, page.fetched_at)) is not None
-    ]
+    reading.found, reading.items, reading.cards = parsed.found, parsed.items, parsed.cards
     return reading
 
 
@@ -226,6 +224,7 @@ def read_pages(
     now: Callable[[], datetime],
     politeness: Politeness,
     memos: dict[str, PageMemo],
+    parsers: Parsers | None = None,
 ) -> list[PageReading | None]:
     """Every page of a source, in page order: the pages of one host one after another (its limits and
     delay apply), different hosts at once. After a Retry-After, that host's later pages are not asked
@@ -253,6 +252,7 @@ def read_pages(
                 politeness=politeness,
                 memo=memos.get(urls[index], PageMemo()),
                 normalizer=normalizer,
+                parsers=parsers,
             )
             readings[index] = reading
             if isinstance(reading.error, RetryLaterError):
@@ -281,6 +281,7 @@ def collect(
     now: Callable[[], datetime],
     politeness: Politeness | None = None,
     memos: dict[str, PageMemo] | None = None,
+    parsers: Parsers | None = None,
 ) -> Collected:
     """Fetch, extract and normalize every page of a source; nothing is stored here."""
     urls = [config.resolve_address(address) for address in source.pages]
@@ -292,6 +293,7 @@ def collect(
         now=now,
         politeness=politeness or Politeness(),
         memos=memos or {},
+        parsers=parsers,
     )
     out = Collected()
     first_rank = source_rank(config, source)
@@ -345,6 +347,7 @@ def gather_source(
     session: requests.Session,
     now: Callable[[], datetime] = utc_now,
     politeness: Politeness | None = None,
+    parsers: Parsers | None = None,
 ) -> Gathered:
     """Fetch, extract and normalize one source (parallel part: reads the store, never writes items)."""
     started = time.monotonic()
@@ -356,7 +359,9 @@ def gather_source(
     except DatabaseError as exc:  # without its memory a page is only fetched and parsed in full
         log.warning("source %r: page memory unreadable (%s); reading every page in full", source.name, exc)
         memos, memos_read = {}, False
-    got = collect(config, source, session=session, now=now, politeness=politeness, memos=memos)
+    got = collect(
+        config, source, session=session, now=now, politeness=politeness, memos=memos, parsers=parsers
+    )
     _check_counts(config, source, got, memos, memory_read=memos_read)
     for old, new in got.moved:
         log.warning(
@@ -435,9 +440,12 @@ def refresh_source(
     session: requests.Session,
     now: Callable[[], datetime] = utc_now,
     politeness: Politeness | None = None,
+    parsers: Parsers | None = None,
 ) -> RefreshReport:
     """One refresh of one source; never raises for the source's own failures."""
-    gathered = gather_source(config, source, store, session=session, now=now, politeness=politeness)
+    gathered = gather_source(
+        config, source, store, session=session, now=now, politeness=politeness, parsers=parsers
+    )
     return apply_gathered(store, gathered, now())
 
 
@@ -609,6 +617,7 @@ def refresh_all(
     *,
     now: Callable[[], datetime] = utc_now,
     sources: Iterable[SourceConfig] | None = None,
+    parsers: Parsers | None = None,
 ) -> list[RefreshReport]:
     """One refresh of every enabled source (or of `sources`), concurrently and politely; no publish.
 
@@ -631,9 +640,12 @@ def refresh_all(
             else:
                 due.append(source)
 
+        # Worker processes only if this run reads enough pages to repay them (the daemon keeps its own).
+        chosen = parsers or Parsers.for_refresh(config, sum(len(source.pages) for source in due))
+
         def gather(source: SourceConfig) -> Gathered:
             return gather_source(
-                config, source, store, session=sessions.get(), now=now, politeness=politeness
+                config, source, store, session=sessions.get(), now=now, politeness=politeness, parsers=chosen
             )
 
         # Sources are fetched and parsed in parallel, and stored one by one in the order of their names
@@ -643,8 +655,12 @@ def refresh_all(
         # source list and of each page (their rank) rather than the order the fetches finished in.
         due.sort(key=lambda source: source.name)
         moment = now()
-        with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
-            reports.extend(apply_gathered(store, gathered, moment) for gathered in pool.map(gather, due))
+        try:
+            with ThreadPoolExecutor(max_workers=config.fetch.workers, thread_name_prefix="refresh") as pool:
+                reports.extend(apply_gathered(store, gathered, moment) for gathered in pool.map(gather, due))
+        finally:
+            if chosen is not parsers:
+                chosen.close()
     finally:
         sessions.close()
     return reports

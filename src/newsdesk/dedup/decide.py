@@ -130,6 +130,8 @@ def best_match(
     item: Item, candidates: Sequence[Candidate], policy: DedupPolicy
 ) -> tuple[int, Verdict] | None:
     """The candidate this item repeats, by the highest score; a tie goes to the oldest story."""
+    if not candidates:
+        return None  # a new story with nothing like it: its features are not even computed
     mine = features_of(item.title, item.summary_text, item.language, item.published)
     best: tuple[int, Verdict] | None = None
     for candidate in sorted(candidates, key=lambda c: c.row_id):
@@ -149,7 +151,7 @@ def best_match(
 
 def translations_of(story: StoredItem, others: Sequence[Candidate]) -> tuple[tuple[int, Verdict], ...]:
     """Dated stories in another language that tell the same story (`near.translation`)."""
-    if not story.date_from_source:
+    if not story.date_from_source or not others:
         return ()
     mine = features_of(story.title, story.summary_text, story.language, story.published)
     found = []

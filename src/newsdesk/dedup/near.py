@@ -140,6 +140,8 @@ class Wording:
 
 def fold(text: str) -> str:
     """Casefolded, accents removed: 'Journée' ~ 'journee'."""
+    if text.isascii():
+        return text.lower()  # the same, at a fraction of the cost: nothing to decompose or fold
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

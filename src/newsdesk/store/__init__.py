@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from newsdesk.dedup.identity import content_hash
+from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys
 from newsdesk.dedup.policy import DedupPolicy
 from newsdesk.errors import DatabaseError, StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
@@ -38,7 +38,7 @@ from newsdesk.store.database import (
     store_failure,
     utc,
 )
-from newsdesk.store.labels import all_labels
+from newsdesk.store.labels import all_labels, save_labels
 from newsdesk.store.migrate import prepare_schema
 from newsdesk.store.sources import changes_since, newest_change, record_change
 
@@ -104,19 +104,39 @@ class Store:
         page_memos: dict[str, PageMemo] | None = None,
         config_hash: str | None = None,
     ) -> StoreResult:
-        """Store one refresh's items and bookkeeping in a single write transaction (`refresh`)."""
-        from newsdesk.store.refresh import record_refresh
+        """Store one refresh's items and bookkeeping in a single write transaction. A refresh that
+        brings no item (pages not modified) keeps only its bookkeeping, and loads neither the judge
+        nor numpy (`apply`)."""
+        counts: Counter[Change] = Counter()
+        touched: set[str] = set()
+        try:
+            with self.db.write() as conn:
+                try:
+                    batch = [(item, identity_keys(item)) for item in collapse(items)]
+                    if batch:
+                        from newsdesk.store.apply import store_item
 
-        return record_refresh(
-            self,
-            source,
-            items,
-            page_counts=page_counts,
-            now=now,
-            error=error,
-            error_kind=error_kind,
-            page_memos=page_memos or {},
-            config_hash=config_hash,
+                    known = rows.lookup(conn, {key for _, keys in batch for key in keys})
+                    for item, keys in batch:
+                        change, categories = store_item(self, conn, item, keys, now, known)
+                        counts[change] += 1
+                        touched |= categories
+                    touched |= save_labels(conn, (pair for item in items for pair in item.labels))
+                    for url, count in page_counts.items():
+                        memo = (page_memos or {}).get(url, PageMemo())
+                        sources.save_page(conn, url, source, count, now, memo, config_hash)
+                    sources.save_attempt(conn, source, now, error, error_kind)
+                    if touched:
+                        record_change(conn, touched, now)
+                except BaseException:
+                    # Before the rollback lets another writer in: the index may hold rows it removes.
+                    self.forget_index()
+                    raise
+        except Exception:
+            self.forget_index()  # the commit itself failed
+            raise
+        return StoreResult(
+            counts[Change.NEW], counts[Change.UPDATED], counts[Change.UNCHANGED], frozenset(touched)
         )
 
     def record_failure(

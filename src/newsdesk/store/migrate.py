@@ -2,13 +2,16 @@
 
 A new store is created from `schema.metadata` and stamped at the head revision; an existing one is
 upgraded by Alembic (SQLAlchemy's migration tool) through `migrations/versions/`. A store already at
-the head costs one small query and imports neither SQLAlchemy nor Alembic.
+the head costs one small query and imports neither SQLAlchemy nor Alembic; nor does a new SQLite file,
+made from `schema.sql`, the statements SQLAlchemy sends for `schema.metadata` on SQLite, kept beside it
+(a test checks that the two agree; `sqlite_schema_script` writes it again).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
     from newsdesk.store.engine import WriteLock
 
+SQLITE_SCHEMA = Path(__file__).with_name("schema.sql")
 HEAD = "0004"  # the newest file in migrations/versions (a test checks they agree)
 VERSION_TABLE = "newsdesk_schema_version"  # not alembic_version: a schema may hold another app's
 
@@ -82,16 +86,13 @@ def create_sqlite_file(path: Path) -> None:
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     os.close(handle)
     building = Path(name)
-    import sqlalchemy as sa
-
     try:
-        engine = sa.create_engine(f"sqlite:///{building}")
+        conn = sqlite3.connect(building, isolation_level=None)
         try:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")  # a property of the file: set once
-                _create(conn)
+            conn.execute("PRAGMA journal_mode=WAL")  # a property of the file: set once
+            conn.executescript(SQLITE_SCHEMA.read_text(encoding="utf-8"))
         finally:
-            engine.dispose()
+            conn.close()
         try:
             os.link(building, path)  # refuses to replace a store another process made meanwhile
         except FileExistsError:
@@ -110,6 +111,41 @@ def _create(conn: Connection) -> None:
     version_table = _version_table()
     version_table.create(conn)
     conn.execute(version_table.insert().values(version_num=HEAD))
+
+
+def sqlite_schema_script() -> str:
+    """What `schema.sql` holds: today's tables as SQLAlchemy creates them on SQLite, stamped at the head.
+
+    Write it again after a change to schema.py (`m` being this module):
+        m.SQLITE_SCHEMA.write_text(m.sqlite_schema_script())
+    """
+    import sqlalchemy as sa
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = sa.create_engine(f"sqlite:///{folder}/schema.db")
+        try:
+            with engine.begin() as conn:
+                _create(conn)
+                found = conn.exec_driver_sql(
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+                ).all()
+            # Each table, then its indexes by name (SQLAlchemy creates those in no fixed order).
+            tables = [row for row in found if row.type == "table"]
+            indexes = sorted((row for row in found if row.type != "table"), key=lambda row: row.name)
+            ordered = [
+                row for table in tables for row in (table, *(i for i in indexes if i.tbl_name == table.name))
+            ]
+            statements = [line.rstrip() for row in ordered for line in f"{row.sql};".splitlines()]
+        finally:
+            engine.dispose()
+    return "\n".join([
+        f"-- newsdesk's schema at revision {HEAD} on SQLite, made by store.migrate.sqlite_schema_script()",
+        "BEGIN;",
+        *statements,
+        f"INSERT INTO {VERSION_TABLE} (version_num) VALUES ('{HEAD}');",
+        "COMMIT;",
+        "",
+    ])  # fmt: skip
 
 
 def _prepare(lock: WriteLock) -> None:
