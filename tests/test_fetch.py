@@ -11,10 +11,11 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from example_site import example_config
 from newsdesk import __version__
-from newsdesk.config import FetchConfig
+from newsdesk.config import FetchConfig, load_config
 from newsdesk.errors import FetchError
-from newsdesk.fetch.http import fetch
+from newsdesk.fetch.http import fetch, new_session
 
 from helpers import Clock
 
@@ -257,3 +258,29 @@ def test_invalid_tls_certificate_is_a_clear_failure(tmp_path: Path, session, clo
     finally:
         server.clear()
         server.stop()
+
+
+def test_a_proxy_in_the_environment_is_used(
+    httpserver: HTTPServer, clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions read the environment once when nothing in it matters; a proxy variable still counts."""
+    config = load_config(example_config(tmp_path, "state/newsdesk.db"))
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    with new_session(config) as plain:
+        assert plain.trust_env is False and plain.verify == "/etc/ssl/certs/ca-certificates.crt"
+    httpserver.expect_request("/news").respond_with_data("through the proxy")
+    monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    with new_session(config) as proxied:
+        page = fetch(
+            "http://news.example.org/news",
+            source="src",
+            settings=SETTINGS,
+            session=proxied,
+            now=clock,
+            is_private=only_localhost_is_private,
+        )
+    assert page.body == b"through the proxy"
+    assert httpserver.log[0][0].url == "http://news.example.org/news"  # the proxy was asked for it

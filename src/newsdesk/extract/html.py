@@ -93,7 +93,18 @@ def extract_html(page: Page, source: str, select: SelectConfig) -> list[RawItem]
         log.warning("source %r %s: %d cards, reading the first %d", source, page.url, len(cards), MAX_CARDS)
         cards = cards[:MAX_CARDS]
     fields = FieldMatches(document, select)
-    return [_read_card(card, fields, source, page.url, base) for card in cards]
+    read: dict[bytes, RawItem] = {}  # a carousel's clone is read once: same markup, same card
+    found = []
+    for card in cards:
+        markup = etree.tostring(card, with_tail=False) if fields.inside_only else b""
+        item = read.get(markup) if fields.inside_only else None
+        if item is None:
+            fields.looked_outside = False
+            item = _read_card(card, fields, source, page.url, base)
+            if fields.inside_only and not fields.looked_outside:
+                read[markup] = item
+        found.append(item)
+    return found
 
 
 class FieldMatches:
@@ -107,12 +118,20 @@ class FieldMatches:
         self.selectors: dict[str, FieldSelector] = {}
         self._document_matches: dict[str, set[HtmlElement]] = {}
         self._document_allowed: bool | None = None
+        self.looked_outside = False  # a field was looked for over the whole document
         for name in FIELDS:
             text = getattr(select, name)
             if text is not None:
                 self.selectors[name] = parse_field_selector(text)
+        # Without pseudo-classes and sibling combinators, what a field selector matches in a card
+        # depends on the card's own markup only (unless it had to look over the whole document):
+        # two cards of the same markup then read the same.
+        self.inside_only = not any(
+            set(selector.css) & set(":+~") for selector in self.selectors.values() if selector.css
+        )
 
     def _in_document(self, name: str, css: str) -> set[HtmlElement]:
+        self.looked_outside = True
         if self._document_allowed is None:
             self._document_allowed = sum(1 for _ in self.document.iter()) <= DOCUMENT_MATCH_LIMIT
         if not self._document_allowed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
-from urllib.request import url2pathname
+from urllib.request import getproxies, url2pathname
 
 import requests
 
@@ -57,7 +58,21 @@ def new_session(config: Config) -> requests.Session:
     session.headers["User-Agent"] = user_agent(config)
     session.headers["Accept-Encoding"] = ACCEPT_ENCODING
     session.max_redirects = config.fetch.max_redirects
+    if not _environment_matters():
+        # requests reads the environment (proxies, CA bundle, ~/.netrc) again for every request;
+        # with no proxy and no netrc there is only the CA bundle to read, once.
+        session.trust_env = False
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     return session
+
+
+def _environment_matters() -> bool:
+    """True when a proxy variable or a netrc file may change a request, as requests would read them."""
+    if getproxies():
+        return True
+    netrc = os.environ.get("NETRC")
+    candidates = [netrc] if netrc else ["~/.netrc", "~/_netrc"]
+    return any(Path(name).expanduser().exists() for name in candidates)
 
 
 def fetch(
