@@ -91,7 +91,8 @@ def test_a_store_from_before_category_dates_is_upgraded(tmp_path: Path) -> None:
         conn.execute("DROP TABLE newsdesk_schema_version")  # it came before schema migrations, and before
         conn.execute("DROP TABLE changes")  # the table of changes,
         conn.execute("DROP TABLE category_labels")  # labels as written
-        conn.execute("ALTER TABLE items DROP COLUMN seen_rank")  # and page order
+        conn.execute("ALTER TABLE items DROP COLUMN seen_rank")  # and page order,
+        conn.execute("DROP INDEX ix_items_language_published")  # and languages by date
     upgraded = open_store(tmp_path)
     assert [r.title for r in upgraded.latest_items("company", 2)] == ["Story 7", "Story 5"]
     with sqlite3.connect(tmp_path / "db" / "newsdesk.db") as conn:

@@ -25,7 +25,7 @@ from newsdesk.dedup.minhash import Signature
 from newsdesk.dedup.near import has_enough_text, signature, signature_bytes
 from newsdesk.models import Item, StoredItem
 from newsdesk.store import items as rows
-from newsdesk.store.database import Conn
+from newsdesk.store.database import Conn, naive_utc
 from newsdesk.store.items import KnownItems
 from newsdesk.store.near import link_translations, record_merge
 
@@ -45,8 +45,8 @@ def store_item(
     lean: Signature | None = None
     facts = Facts(stored)
     if stored is None and store.dedup.enabled:
-        # Other languages first: its query is the first to bind the item's date, and the store's
-        # date type refuses a naive one there, before anything is compared in memory.
+        if item.published is not None:
+            naive_utc(item.published)  # refuses a naive date before anything is compared in memory
         other_languages = store.near.other_languages(conn, item.language, item.published)
         candidates: tuple[Candidate, ...] = ()
         if has_enough_text(item.title, item.summary_text):  # "C12", "News": exact identity only

@@ -110,15 +110,16 @@ def utc(value: Any) -> datetime | None:
 
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return _naive_utc(value).strftime(SQLITE_TIME)
+        return naive_utc(value).strftime(SQLITE_TIME)
     return value
 
 
 def _postgres_value(value: Any) -> Any:
-    return _naive_utc(value) if isinstance(value, datetime) else value
+    return naive_utc(value) if isinstance(value, datetime) else value
 
 
-def _naive_utc(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
+    """What the store keeps of a time: UTC without its zone; a naive time is refused."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store")
     return value.astimezone(UTC).replace(tzinfo=None)

@@ -166,12 +166,28 @@ class NearDuplicates:
         if published is None:
             return ()
         span = timedelta(days=TRANSLATION_DAYS + 1)
-        rows = conn.rows(
-            f"{CANDIDATES} WHERE published BETWEEN :start AND :end AND language != :language "
-            f"AND {NOT_MERGED} AND date_from_source = :dated ORDER BY id",
-            {"start": published - span, "end": published + span, "language": language, "dated": True},
-        )
-        return tuple(_candidate(row) for row in rows)
+        window = {"start": published - span, "end": published + span, "dated": True}
+        rows = [
+            row
+            for other in _languages(conn)
+            if other != language
+            for row in conn.rows(
+                f"{CANDIDATES} WHERE language = :language AND published BETWEEN :start AND :end "
+                f"AND {NOT_MERGED} AND date_from_source = :dated",
+                {**window, "language": other},
+            )
+        ]
+        return tuple(_candidate(row) for row in sorted(rows, key=lambda row: row.id))
+
+
+def _languages(conn: Conn) -> list[str]:
+    """Every language of a stored story: one index seek each (a store holds a handful)."""
+    found: list[str] = []
+    language = conn.scalar("SELECT min(language) FROM items")
+    while language is not None:
+        found.append(language)
+        language = conn.scalar("SELECT min(language) FROM items WHERE language > :after", {"after": language})
+    return found
 
 
 def _candidate(row: Any) -> Candidate:

@@ -54,6 +54,8 @@ items_table = sa.Table(
     # Near-duplicates: a row merged into another story keeps its own data but is not published.
     sa.Column("duplicate_of", sa.Integer, index=True),
     sa.Column("signature", sa.LargeBinary),
+    # Translation candidates: each other language's stories near a date, without walking the others.
+    sa.Index("ix_items_language_published", "language", "published"),
 )
 
 

@@ -1,4 +1,4 @@
--- newsdesk's schema at revision 0004 on SQLite, made by store.migrate.sqlite_schema_script()
+-- newsdesk's schema at revision 0005 on SQLite, made by store.migrate.sqlite_schema_script()
 BEGIN;
 CREATE TABLE items (
 	id INTEGER NOT NULL,
@@ -23,6 +23,7 @@ CREATE TABLE items (
 	UNIQUE (entry_id)
 );
 CREATE INDEX ix_items_duplicate_of ON items (duplicate_of);
+CREATE INDEX ix_items_language_published ON items (language, published);
 CREATE INDEX ix_items_published ON items (published);
 CREATE INDEX ix_items_updated ON items (updated);
 CREATE TABLE sources (
@@ -114,5 +115,5 @@ CREATE TABLE newsdesk_schema_version (
 	version_num VARCHAR(32) NOT NULL,
 	CONSTRAINT newsdesk_schema_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO newsdesk_schema_version (version_num) VALUES ('0004');
+INSERT INTO newsdesk_schema_version (version_num) VALUES ('0005');
 COMMIT;

@@ -163,7 +163,8 @@ def record_change(conn: Conn, categories: Iterable[str], now: datetime) -> None:
         "INSERT INTO changes (categories, at) VALUES (:categories, :at)",
         {"categories": json.dumps(sorted(categories)), "at": now},
     )
-    old = conn.scalar("SELECT max(id) FROM changes WHERE at < :cutoff", {"cutoff": now - KEEP_CHANGES})
+    # max(+id): the `at` index finds the few old rows; max(id) would walk every row from the newest.
+    old = conn.scalar("SELECT max(+id) FROM changes WHERE at < :cutoff", {"cutoff": now - KEEP_CHANGES})
     if old is not None:
         conn.execute("DELETE FROM changes WHERE id <= :old", {"old": old})
         pruned = int(meta(conn, PRUNED) or 0)
