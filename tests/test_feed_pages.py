@@ -114,6 +114,8 @@ def _free_port() -> int:
 def nginx_serving(root: Path, prefix: Path) -> Iterator[str]:
     """nginx on a free port of 127.0.0.1 with README's snippet; yields its base URL."""
     if NGINX is None:
+        if os.environ.get("NEWSDESK_REQUIRE_NGINX"):
+            raise RuntimeError("NEWSDESK_REQUIRE_NGINX is set but nginx is missing")
         pytest.skip("nginx is not installed (apt-get install nginx-light): README's snippet is untested")
     prefix.mkdir()
     port = _free_port()

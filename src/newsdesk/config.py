@@ -9,6 +9,7 @@ when a file is validated: `Bounds` and `Check` are inert until then.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -286,7 +287,7 @@ class SourceConfig:
     def interval(self) -> timedelta:
         return parse_duration(self.every) if self.every else DEFAULT_INTERVAL
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """Changes with the source's config: re-enables a 410'd source, drops stale ETags. The same
         compact JSON as releases that kept the config in pydantic models wrote, so stores stay valid."""

@@ -6,6 +6,7 @@ enough summaries, on the same day) its exact text. Merging keeps the richest ver
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -40,20 +41,27 @@ def _digest(text: str) -> str:
 
 def identity_keys(item: Item) -> tuple[str, ...]:
     """The keys under which this item is the same story as another; the first is its primary key."""
+    return _keys(item.url, item.guid, item.source, item.title, item.summary_text, item.published)
+
+
+@functools.lru_cache(maxsize=4096)  # a refresh asks for an item's keys four times
+def _keys(
+    url: str | None, guid: str | None, source: str, title: str, summary_text: str, published: datetime | None
+) -> tuple[str, ...]:
     keys = []
-    if item.url:
-        keys.append(f"url:{item.url}")
-    if item.guid:
-        keys.append(f"guid:{item.source}:{item.guid}")
-    summary = comparable(without_ellipsis(item.summary_text))
-    if len(summary) >= MIN_TEXT_IDENTITY and item.published is not None:
+    if url:
+        keys.append(f"url:{url}")
+    if guid:
+        keys.append(f"guid:{source}:{guid}")
+    summary = comparable(without_ellipsis(summary_text))
+    if len(summary) >= MIN_TEXT_IDENTITY and published is not None:
         # Same words on the same day under two addresses: one story syndicated. Without the day,
         # a seminar series that repeats its teaser every week would collapse into one entry.
-        day = item.published.date().isoformat()
-        keys.append("text:" + _digest(f"{day}\n{comparable(item.title)}\n{summary}"))
+        day = published.date().isoformat()
+        keys.append("text:" + _digest(f"{day}\n{comparable(title)}\n{summary}"))
     if not keys:
         # No link, no id, little text: the source and the title are all we have, and they are stable.
-        keys.append("card:" + _digest(item.source + "\n" + comparable(item.title)))
+        keys.append("card:" + _digest(source + "\n" + comparable(title)))
     return tuple(keys)
 
 
