@@ -23,7 +23,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from newsdesk.dedup.identity import Change, collapse, content_hash, identity_keys
 from newsdesk.dedup.policy import DedupPolicy
 from newsdesk.errors import DatabaseError, StoreError
 from newsdesk.models import Item, PageMemo, SourceState, StoredItem, StoreResult
@@ -39,10 +38,10 @@ from newsdesk.store.database import (
     utc,
 )
 from newsdesk.store.labels import all_labels, save_labels
-from newsdesk.store.migrate import prepare_schema
 from newsdesk.store.sources import changes_since, newest_change, record_change
 
 if TYPE_CHECKING:
+    from newsdesk.dedup.identity import Change
     from newsdesk.store.near import NearDuplicates
 
 __all__ = ["DatabaseError", "Store", "StoreError", "sqlite_path", "store_exists", "store_failure"]
@@ -59,6 +58,8 @@ class Store:
 
     def create(self, now: datetime) -> None:
         """Create or upgrade the schema (once, whoever starts first); record when the store was born."""
+        from newsdesk.store.migrate import prepare_schema  # tempfile, Alembic's bookkeeping: not for readers
+
         try:
             prepare_schema(self.db)
             if self.meta("created") is None:
@@ -107,6 +108,8 @@ class Store:
         """Store one refresh's items and bookkeeping in a single write transaction. A refresh that
         brings no item (pages not modified) keeps only its bookkeeping, and loads neither the judge
         nor numpy (`apply`)."""
+        from newsdesk.dedup.identity import Change, collapse, identity_keys
+
         counts: Counter[Change] = Counter()
         touched: set[str] = set()
         try:
@@ -173,6 +176,8 @@ class Store:
         """Move items from categories invented for a label to the category that now owns the label."""
         if not mapping:
             return 0
+        from newsdesk.dedup import identity
+
         moved = 0
         with self.db.write() as conn:
             for old, new in sorted(mapping.items()):
@@ -184,7 +189,7 @@ class Store:
                     for record in rows.load(conn, f"{rows.SELECT} WHERE id IN {among} ORDER BY id", params):
                         categories = tuple(dict.fromkeys(new if c == old else c for c in record.categories))
                         changed = replace(record, categories=categories)
-                        rows.save(conn, replace(changed, content_hash=content_hash(changed)))
+                        rows.save(conn, replace(changed, content_hash=identity.content_hash(changed)))
                         moved += 1
         return moved
 
