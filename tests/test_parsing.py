@@ -5,6 +5,7 @@ a run that reads few pages, or none that changed, starts no process."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import time
@@ -120,3 +121,24 @@ def test_few_pages_start_no_process(tmp_path: Path) -> None:
     assert not Parsers.for_refresh(config, MIN_PAGES - 1).start(wait=True)
     in_threads = replace(config, fetch=replace(config.fetch, processes=0))
     assert not Parsers.for_refresh(in_threads, 10 * MIN_PAGES).start(wait=True)
+
+
+def test_without_worker_processes_pages_are_parsed_in_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_forkserver(method: str) -> None:
+        raise ValueError(f"cannot find context for {method!r}")  # as on a platform without it
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_forkserver)
+    config = load_config(example_config(tmp_path, "state/newsdesk.db"))
+    source = config.source("site-en")
+    english = html_page("https://www.example.org/en/", (SITE / "en" / "index.html").read_text("utf-8"))
+    chosen = Parsers(config, 2)
+    with caplog.at_level(logging.WARNING, logger="newsdesk"):
+        assert not chosen.start(wait=True)
+        parsed = chosen.parse(source, english, lambda: Normalizer.for_source(config, source))
+    chosen.close()
+    assert parsed.items and chosen.in_workers == 0
+    assert caplog.messages == [
+        "parsing processes unavailable (cannot find context for 'forkserver'); parsing in threads"
+    ]

@@ -115,17 +115,20 @@ class Parsers:
         return self._pool
 
     def _start(self) -> None:
-        context = multiprocessing.get_context("forkserver")  # never fork a process that runs threads
-        context.set_forkserver_preload(PRELOAD)
-        pool = ProcessPoolExecutor(
-            self._processes, mp_context=context, initializer=_start_worker, initargs=(self._config,)
-        )
+        pool: ProcessPoolExecutor | None = None
         try:
+            context = multiprocessing.get_context("forkserver")  # never fork a process that runs threads
+            context.set_forkserver_preload(PRELOAD)
+            pool = ProcessPoolExecutor(
+                self._processes, mp_context=context, initializer=_start_worker, initargs=(self._config,)
+            )
             for started in [pool.submit(_ready) for _ in range(self._processes)]:
                 started.result()
         except Exception as exc:  # noqa: BLE001 - no workers: pages are parsed in threads, as before
-            log.warning("parsing processes unavailable (%s); parsing in threads", exc)
-            pool.shutdown(wait=False, cancel_futures=True)
+            reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), repr(exc))
+            log.warning("parsing processes unavailable (%s); parsing in threads", reason)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             return
         with self._lock:
             if not self._closed:
