@@ -30,8 +30,8 @@ def session() -> requests.Session:
         yield s
 
 
-def get(url: str, session: requests.Session, clock: Clock, settings: FetchConfig = SETTINGS):
-    return fetch(url, source="src", settings=settings, session=session, now=clock)
+def get(url: str, session: requests.Session, clock: Clock, settings: FetchConfig = SETTINGS, **options):
+    return fetch(url, source="src", settings=settings, session=session, now=clock, **options)
 
 
 def test_success_returns_body_final_url_and_headers(httpserver: HTTPServer, session, clock) -> None:
@@ -274,13 +274,6 @@ def test_a_proxy_in_the_environment_is_used(
     httpserver.expect_request("/news").respond_with_data("through the proxy")
     monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
     with new_session(config) as proxied:
-        page = fetch(
-            "http://news.example.org/news",
-            source="src",
-            settings=SETTINGS,
-            session=proxied,
-            now=clock,
-            is_private=only_localhost_is_private,
-        )
+        page = get("http://news.example.org/news", proxied, clock, is_private=only_localhost_is_private)
     assert page.body == b"through the proxy"
     assert httpserver.log[0][0].url == "http://news.example.org/news"  # the proxy was asked for it

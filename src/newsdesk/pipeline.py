@@ -40,7 +40,7 @@ from newsdesk.fetch.http import Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
-from newsdesk.parsing import Parsers, parse_page
+from newsdesk.parsing import Parsers
 from newsdesk.publish import PublishReport
 from newsdesk.publish.manifest import is_current, output_state, remember
 from newsdesk.schedule import disabled_by_gone
@@ -178,7 +178,7 @@ def read_page(
     politeness: Politeness,
     memo: PageMemo,
     normalizer: Callable[[], Normalizer],
-    parsers: Parsers | None = None,
+    parsers: Parsers,
 ) -> PageReading:
     """robots | fetch (conditional) | extract | normalize, for one page; errors become the reading's."""
     reading = PageReading(url)
@@ -204,10 +204,7 @@ def read_page(
             reading.unchanged = True  # nothing changed: no parsing at all
             return reading
         reading.memo = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
-        if parsers is None:
-            parsed = parse_page(source, page, normalizer())
-        else:
-            parsed = parsers.parse(source, page, normalizer)
+        parsed = parsers.parse(source, page, normalizer)
     except SourceError as exc:
         reading.error = exc
         return reading
@@ -224,7 +221,7 @@ def read_pages(
     now: Callable[[], datetime],
     politeness: Politeness,
     memos: dict[str, PageMemo],
-    parsers: Parsers | None = None,
+    parsers: Parsers,
 ) -> list[PageReading | None]:
     """Every page of a source, in page order: the pages of one host one after another (its limits and
     delay apply), different hosts at once. After a Retry-After, that host's later pages are not asked
@@ -293,7 +290,7 @@ def collect(
         now=now,
         politeness=politeness or Politeness(),
         memos=memos or {},
-        parsers=parsers,
+        parsers=parsers or Parsers(config, 0),  # 0: in the fetching threads
     )
     out = Collected()
     first_rank = source_rank(config, source)

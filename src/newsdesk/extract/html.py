@@ -96,12 +96,12 @@ def extract_html(page: Page, source: str, select: SelectConfig) -> list[RawItem]
     read: dict[bytes, RawItem] = {}  # a carousel's clone is read once: same markup, same card
     found = []
     for card in cards:
-        markup = etree.tostring(card, with_tail=False) if fields.inside_only else b""
-        item = read.get(markup) if fields.inside_only else None
+        markup = etree.tostring(card, with_tail=False) if fields.inside_only else None
+        item = read.get(markup) if markup is not None else None
         if item is None:
             fields.looked_outside = False
             item = _read_card(card, fields, source, page.url, base)
-            if fields.inside_only and not fields.looked_outside:
+            if markup is not None and not fields.looked_outside:
                 read[markup] = item
         found.append(item)
     return found

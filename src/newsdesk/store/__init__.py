@@ -125,8 +125,9 @@ class Store:
                         counts[change] += 1
                         touched |= categories
                     touched |= save_labels(conn, (pair for item in items for pair in item.labels))
+                    memos = page_memos or {}
                     for url, count in page_counts.items():
-                        memo = (page_memos or {}).get(url, PageMemo())
+                        memo = memos.get(url, PageMemo())
                         sources.save_page(conn, url, source, count, now, memo, config_hash)
                     sources.save_attempt(conn, source, now, error, error_kind)
                     if touched:
