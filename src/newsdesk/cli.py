@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--json", action="store_true", help="print the same as JSON")
     daemon = command("daemon", "run every source on its schedule until SIGTERM/SIGINT")
     daemon.add_argument("--serve", action="store_true", help="also serve the output folder over HTTP")
+    worker = command("worker", "run a Celery worker that refreshes the sources the daemon sends (workers:)")
+    worker.add_argument(
+        "--concurrency", type=int, help="refreshes at once, each in its own process (default: CPU count)"
+    )
+    worker.add_argument(
+        "--name", help="this worker's name (default: newsdesk@HOST; give one per worker on a host)"
+    )
     serve = command("serve", "serve the output folder over HTTP (feeds, index, embed, health, metrics)")
     for sub in (daemon, serve):
         sub.add_argument("--host", help="address to listen on (default: serve.host, 127.0.0.1)")
@@ -101,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _daemon(config, args)
         if args.command == "serve":
             return _serve(config, args)
+        if args.command == "worker":
+            return _worker(config, args)
         return _run(config)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -193,6 +202,23 @@ def _daemon(config: Config, args: argparse.Namespace) -> int:
         return Daemon(config, serve_at=_address(config, args)).run_forever()
     except ListenError as exc:
         return _refused("daemon", exc)
+
+
+def _worker(config: Config, args: argparse.Namespace) -> int:
+    if config.workers is None:
+        print(
+            f"newsdesk worker: {config.path} has no workers: section "
+            "(add workers: {broker: redis://127.0.0.1:6379/0} and run the daemon with it too)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.concurrency is not None and args.concurrency < 1:
+        print(f"newsdesk worker: --concurrency must be 1 or more, not {args.concurrency}", file=sys.stderr)
+        return EXIT_USAGE
+    from newsdesk.worker import run_worker
+
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO"
+    return run_worker(config, concurrency=args.concurrency, name=args.name, loglevel=level)
 
 
 def _serve(config: Config, args: argparse.Namespace) -> int:

@@ -175,6 +175,28 @@ def _database(value: str) -> str:
     return value
 
 
+BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps", "pyamqp"})
+
+
+def _broker(value: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme not in BROKER_SCHEMES or not urlsplit(value).netloc:
+        raise ValueError(
+            f"unusable broker URL {value!r}: use redis://host:6379/0 or amqp://user:password@host:5672//"
+        )
+    import importlib.util
+
+    if importlib.util.find_spec("celery") is None:
+        raise ValueError("workers need Celery, which is not installed (pip install 'newsdesk[workers]')")
+    return value
+
+
+def _redis(value: str) -> str:
+    if urlsplit(value).scheme not in ("redis", "rediss") or not urlsplit(value).netloc:
+        raise ValueError(f"unusable Redis URL {value!r}: use redis://host:6379/0")
+    return value
+
+
 # --- the sections ----------------------------------------------------------------------------
 
 
@@ -260,6 +282,31 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class WorkersConfig:
+    """Refreshes run on Celery workers (`newsdesk worker`); the daemon only schedules them."""
+
+    __pydantic_config__ = STRICT
+
+    broker: Annotated[str, Check(_broker)]
+    queue: Annotated[str, Bounds(min_length=1)] = "newsdesk"
+    # Where the per-host limits are shared by every worker: the broker when it is Redis, else the store.
+    limits: Annotated[str, Check(_redis)] | None = None
+    # A task whose worker died is delivered again after this (Redis; RabbitMQ redelivers at once).
+    redeliver_after: Annotated[str, Check(_duration)] = "10m"
+
+    @property
+    def limits_url(self) -> str | None:
+        """The Redis that holds the shared host limits; None: the store holds them."""
+        if self.limits:
+            return self.limits
+        return self.broker if urlsplit(self.broker).scheme in ("redis", "rediss") else None
+
+    @property
+    def redelivery(self) -> timedelta:
+        return parse_duration(self.redeliver_after)
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     __pydantic_config__ = STRICT
 
@@ -310,6 +357,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    workers: WorkersConfig | None = None  # None: the daemon refreshes its sources itself
     path: Path = Path("config.yaml")
 
     @property

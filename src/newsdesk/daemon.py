@@ -1,7 +1,9 @@
 """The daemon: one APScheduler job per source, a debounced publisher, clean shutdown on signals.
 
 Each job calls pipeline.refresh_source, the same code `newsdesk run` uses; this module only decides
-when, and keeps one instance per database.
+when, and keeps one instance per output folder. With `workers:` the job sends the refresh to the
+Celery workers instead (`dispatch`), and only the daemon holding the scheduler lease (`election`)
+has jobs: the others stand by, publish what the store gains, and take over when the lease is free.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class Daemon:
         self._pending: set[str] = set()
         self._publish_scheduled = False
         self._published_change = 0  # the store's changes up to this id are in the output folder
+        self.dispatcher: Any = None  # with workers: sends due sources as tasks
+        self.lease: Any = None  # with workers: the scheduler lease this daemon holds or waits for
+        self.leading = config.workers is None  # this daemon plans the sources' refreshes
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -72,7 +77,11 @@ class Daemon:
         self.scheduler.start()
         if self.server is not None:
             self.server.start()
-        log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
+        if self.config.workers is None:
+            log.info("daemon started (pid %d, %d sources)", os.getpid(), len(self.scheduler.get_jobs()))
+        else:
+            role = "scheduling" if self.leading else "standing by (another daemon schedules)"
+            log.info("daemon started (pid %d, %d sources on workers): %s", os.getpid(), self._enabled(), role)
 
     def _listen(self, host: str, port: int) -> None:
         """Bind the server; when the address is refused, give back the lock and the store, then raise."""
@@ -92,9 +101,12 @@ class Daemon:
         self.lock.acquire()
         self.store = open_store(self.config, self.now())
         self.sessions = Sessions(self.config)
-        # One pool of parsing processes for the daemon's life, when its sources have enough pages.
+        # One pool of parsing processes for the daemon's life, when its sources have enough pages
+        # (none when workers refresh: they parse).
         pages = sum(len(source.pages) for source in self.config.sources if source.enabled)
-        self.parsers = Parsers.for_refresh(self.config, pages)
+        self.parsers = (
+            Parsers(self.config, 0) if self.config.workers else Parsers.for_refresh(self.config, pages)
+        )
         if self.serve_at is not None:
             self._listen(*self.serve_at)  # before any work: a taken port stops the daemon at once
         self.politeness = Politeness.for_config(self.config, store=self.store, now=self.now)
@@ -106,6 +118,21 @@ class Daemon:
         # Heal a deleted or hand-edited output folder before anything else (writes only what differs).
         self._published_change = self.store.newest_change()
         publish_changes(self.config, self.store, now=self.now())
+        if self.config.workers is None:
+            self._plan_sources()
+            return
+        from newsdesk.dispatch import Dispatcher
+        from newsdesk.election import SchedulerLease
+
+        self.dispatcher = Dispatcher(self.config, self.store.db)
+        self.lease = SchedulerLease(self.config.database_url)
+        self._elect()
+
+    def _enabled(self) -> int:
+        return sum(1 for source in self.config.sources if source.enabled)
+
+    def _plan_sources(self) -> None:
+        """One job per enabled source, each first run after what the store says of its last one."""
         states = self.store.source_states()
         for index, source in enumerate(s for s in self.config.sources if s.enabled):
             first = self._first_run(source, states.get(source.name), index)
@@ -121,6 +148,23 @@ class Daemon:
             )
             log.info("scheduled %s: %s, first run %s", source.name, _describe(source), first.isoformat())
 
+    def _elect(self) -> None:
+        """With workers: take the scheduler lease when it is free (and plan the sources), or notice
+        that it was lost (and drop their jobs: the daemon that took it plans them now)."""
+        if self.lease is None or self.stopping.is_set():
+            return
+        held = self.lease.take()
+        if held and not self.leading:
+            self.leading = True
+            log.info("this daemon now schedules the %d sources (%s)", self._enabled(), self.lease)
+            self._plan_sources()
+        elif not held and self.leading:
+            self.leading = False
+            log.warning("this daemon no longer schedules: %s is held elsewhere", self.lease)
+            for job in self.scheduler.get_jobs():
+                if job.id.startswith("source:"):
+                    job.remove()
+
     def run_forever(self) -> int:
         """Start, then block until SIGTERM/SIGINT; return the exit code."""
         self.start()
@@ -128,6 +172,7 @@ class Daemon:
             signal.signal(signum, self._on_signal)
         # Meanwhile, other daemons or runs may write the same store: publish what they change too.
         while not self.stopping.wait(WATCH_STORE):
+            self._elect()
             self._watch_store()
         return self.shutdown()
 
@@ -163,6 +208,10 @@ class Daemon:
         """Give back what schedule() took; the lock last, so the next daemon finds the store closed."""
         self.sessions.close()
         self.parsers.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+        if self.lease is not None:
+            self.lease.release()
         self.store.close()
         self.lock.release()
 
@@ -195,6 +244,9 @@ class Daemon:
         due = next_due(source, state, now)
         if reason or (state.failures and due is not None and due > now):
             log.debug("skip %s: %s", name, reason or f"backing off until {due}")
+            return
+        if self.dispatcher is not None:  # a worker refreshes it; the store tells what changed
+            self.dispatcher.send(name, now)
             return
         with self._in_flight_changed:
             self._in_flight += 1

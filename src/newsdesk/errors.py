@@ -81,6 +81,12 @@ class RobotsBlocked(FetchError):
     kind = "robots"
 
 
+class LimitsUnavailable(NewsdeskError):
+    """The per-host limits shared by the workers cannot be reached: no request is sent meanwhile."""
+
+    kind = "fetch"
+
+
 class SelectorSyntaxError(NewsdeskError, ValueError):
     """A selector in the config cannot be parsed; the message quotes it (a ValueError for validation)."""
 

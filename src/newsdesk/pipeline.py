@@ -30,14 +30,16 @@ from newsdesk.config import Config, SourceConfig
 from newsdesk.errors import (
     DatabaseError,
     ExtractError,
+    FetchError,
     GoneError,
+    LimitsUnavailable,
     NoItemsError,
     RetryLaterError,
     SourceError,
     StoreError,
 )
 from newsdesk.fetch.http import Validators, fetch, new_session, user_agent
-from newsdesk.fetch.politeness import HostLimiter, host_of
+from newsdesk.fetch.politeness import HostLimiter, Limiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.parsing import Parsers
@@ -131,7 +133,7 @@ class Sessions:
 class Politeness:
     """The shared, thread-safe pieces every refresh goes through."""
 
-    limiter: HostLimiter | None = None
+    limiter: Limiter | None = None
     robots: RobotsCache | None = None
     is_private: Callable[[str], bool] | None = None  # tests name which loopback hosts count as public
 
@@ -207,6 +209,9 @@ def read_page(
         parsed = parsers.parse(source, page, normalizer)
     except SourceError as exc:
         reading.error = exc
+        return reading
+    except LimitsUnavailable as exc:  # the workers' shared limits: no request without them
+        reading.error = FetchError(source.name, url, f"not fetched: {exc}")
         return reading
     reading.found, reading.items, reading.cards = parsed.found, parsed.items, parsed.cards
     return reading

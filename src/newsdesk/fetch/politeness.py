@@ -8,8 +8,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
+from typing import Protocol
 from urllib.parse import urlsplit
 
 MAX_BACKOFF = timedelta(hours=24)
@@ -22,6 +23,12 @@ def host_of(url: str) -> str:
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class Limiter(Protocol):
+    """Per-host slots: this process's own (HostLimiter), or shared by every worker (shared_limits)."""
+
+    def slot(self, url: str, *, spaced: bool = True) -> AbstractContextManager[None]: ...
 
 
 class HostLimiter:

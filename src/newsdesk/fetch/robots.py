@@ -13,7 +13,7 @@ from protego import Protego
 from newsdesk.config import FetchConfig
 from newsdesk.errors import DatabaseError, FetchError, RobotsBlocked, StoreError
 from newsdesk.fetch.http import fetch
-from newsdesk.fetch.politeness import HostLimiter, origin_of
+from newsdesk.fetch.politeness import Limiter, origin_of
 from newsdesk.models import Page
 from newsdesk.store import Store
 
@@ -51,7 +51,7 @@ class RobotsCache:
         self._memory: dict[str, tuple[RobotsRules, datetime]] = {}
         self._origin_locks: dict[str, threading.Lock] = {}
 
-    def check(self, url: str, *, source: str, session: requests.Session, limiter: HostLimiter | None) -> None:
+    def check(self, url: str, *, source: str, session: requests.Session, limiter: Limiter | None) -> None:
         """Raise RobotsBlocked when robots.txt disallows `url`."""
         if not self._rules(url, source, session, limiter).allows(url, self.agent):
             raise RobotsBlocked(
@@ -59,7 +59,7 @@ class RobotsCache:
             )
 
     def _rules(
-        self, url: str, source: str, session: requests.Session, limiter: HostLimiter | None
+        self, url: str, source: str, session: requests.Session, limiter: Limiter | None
     ) -> RobotsRules:
         origin = origin_of(url)
         with self._lock:
@@ -68,7 +68,7 @@ class RobotsCache:
             return self._rules_locked(origin, source, session, limiter)
 
     def _rules_locked(
-        self, origin: str, source: str, session: requests.Session, limiter: HostLimiter | None
+        self, origin: str, source: str, session: requests.Session, limiter: Limiter | None
     ) -> RobotsRules:
         now = self.now()
         with self._lock:
@@ -102,7 +102,7 @@ class RobotsCache:
             return False, None
 
     def _download(
-        self, url: str, source: str, session: requests.Session, limiter: HostLimiter | None
+        self, url: str, source: str, session: requests.Session, limiter: Limiter | None
     ) -> tuple[str | None, timedelta]:
         """The body to obey (None: everything allowed) and how long to keep it."""
         try:

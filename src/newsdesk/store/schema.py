@@ -165,3 +165,51 @@ meta_table = sa.Table(
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+workers_table = sa.Table(
+    # Each `newsdesk worker` (Celery node) beats here; status and /metrics show who is alive.
+    "workers",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("concurrency", sa.Integer, nullable=False),
+    sa.Column("started", UTCDateTime, nullable=False),
+    sa.Column("heartbeat", UTCDateTime, nullable=False),
+    sa.Column("stopped", UTCDateTime),
+)
+
+tasks_table = sa.Table(
+    # One row per refresh sent to the workers: queued by the scheduler, then running, ok or failed.
+    # The scheduler sends no second task for a source while one is queued or running.
+    "tasks",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("queued", UTCDateTime, nullable=False),
+    sa.Column("started", UTCDateTime),
+    sa.Column("finished", UTCDateTime),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("deliveries", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_tasks_source_queued", "source", "queued"),
+    sa.Index("ix_tasks_state", "state"),
+)
+
+host_slots_table = sa.Table(
+    # Per-host limits shared by every worker when no Redis holds them: a request holds a slot (a
+    # lease, freed by a worker that died once it expires) and the host's next start is spaced.
+    "host_slots",
+    metadata,
+    sa.Column("host", sa.String(300), primary_key=True),
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("expires", UTCDateTime, nullable=False),
+)
+
+host_starts_table = sa.Table(
+    "host_starts",
+    metadata,
+    sa.Column("host", sa.String(300), primary_key=True),
+    sa.Column("next_start", UTCDateTime, nullable=False),
+)

@@ -1,4 +1,4 @@
--- newsdesk's schema at revision 0005 on SQLite, made by store.migrate.sqlite_schema_script()
+-- newsdesk's schema at revision 0006 on SQLite, made by store.migrate.sqlite_schema_script()
 BEGIN;
 CREATE TABLE items (
 	id INTEGER NOT NULL,
@@ -73,6 +73,41 @@ CREATE TABLE meta (
 	value TEXT NOT NULL,
 	PRIMARY KEY ("key")
 );
+CREATE TABLE workers (
+	name VARCHAR(200) NOT NULL,
+	host TEXT NOT NULL,
+	pid INTEGER NOT NULL,
+	concurrency INTEGER NOT NULL,
+	started DATETIME NOT NULL,
+	heartbeat DATETIME NOT NULL,
+	stopped DATETIME,
+	PRIMARY KEY (name)
+);
+CREATE TABLE tasks (
+	id VARCHAR(64) NOT NULL,
+	source VARCHAR(200) NOT NULL,
+	state VARCHAR(12) NOT NULL,
+	queued DATETIME NOT NULL,
+	started DATETIME,
+	finished DATETIME,
+	worker VARCHAR(200),
+	deliveries INTEGER DEFAULT '0' NOT NULL,
+	error TEXT,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_tasks_source_queued ON tasks (source, queued);
+CREATE INDEX ix_tasks_state ON tasks (state);
+CREATE TABLE host_slots (
+	host VARCHAR(300) NOT NULL,
+	token VARCHAR(64) NOT NULL,
+	expires DATETIME NOT NULL,
+	PRIMARY KEY (host, token)
+);
+CREATE TABLE host_starts (
+	host VARCHAR(300) NOT NULL,
+	next_start DATETIME NOT NULL,
+	PRIMARY KEY (host)
+);
 CREATE TABLE merges (
 	id INTEGER NOT NULL,
 	kept_id INTEGER NOT NULL,
@@ -115,5 +150,5 @@ CREATE TABLE newsdesk_schema_version (
 	version_num VARCHAR(32) NOT NULL,
 	CONSTRAINT newsdesk_schema_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO newsdesk_schema_version (version_num) VALUES ('0005');
+INSERT INTO newsdesk_schema_version (version_num) VALUES ('0006');
 COMMIT;
