@@ -128,6 +128,16 @@ class Daemon:
         self.lease = SchedulerLease(self.config.database_url)
         self._elect()
 
+    def _note_scheduler(self) -> None:
+        """Name this daemon as the scheduler in the store, for `status`."""
+        from newsdesk.workers_status import SCHEDULER_META
+
+        try:
+            since = self.now().isoformat(timespec="seconds")
+            self.store.set_meta(SCHEDULER_META, f"{self.lease.holder} since {since}")
+        except Exception:
+            log.exception("cannot note the scheduler in the store")
+
     def _enabled(self) -> int:
         return sum(1 for source in self.config.sources if source.enabled)
 
@@ -157,6 +167,7 @@ class Daemon:
         if held and not self.leading:
             self.leading = True
             log.info("this daemon now schedules the %d sources (%s)", self._enabled(), self.lease)
+            self._note_scheduler()
             self._plan_sources()
         elif not held and self.leading:
             self.leading = False

@@ -74,11 +74,10 @@ def queue_depth_or_error(config: Config) -> tuple[int | None, str | None]:
     try:
         return queue_depth(config), None
     except Exception as exc:  # noqa: BLE001 - unreachable broker, missing queue: one line either way
-        assert config.workers is not None
         text = one_line(exc)
         if "NOT_FOUND" in text or "no queue" in text.lower():
             return 0, None  # no worker has declared the queue yet: nothing waits in it
-        return None, f"broker {shown(config.workers.broker)} unreachable: {text}"
+        return None, f"unreachable: {text}"
 
 
 def one_line(exc: BaseException) -> str:

@@ -46,15 +46,22 @@ class SchedulerLease:
         self._conn: Any = None
         self._file: IO[str] | None = None
         self.held = False
+        self._problem: str | None = None
 
     def take(self) -> bool:
         try:
             self.held = self._take_postgres() if self.backend == "postgresql" else self._take_file()
         except Exception as exc:  # noqa: BLE001 - the store is away: the lease may be lost with it
+            problem = store_failure(exc)
             if self.held:
-                log.warning("scheduler lease lost: %s", store_failure(exc))
+                log.warning("scheduler lease lost: %s", problem)
+            elif problem != self._problem:  # a standby says once why it cannot ask, not every 5 s
+                log.warning("cannot ask for the %s: %s", self, problem)
+            self._problem = problem
             self._drop()
             self.held = False
+            return False
+        self._problem = None
         return self.held
 
     def release(self) -> None:
@@ -86,7 +93,9 @@ class SchedulerLease:
     def _take_file(self) -> bool:
         if self._file is not None:
             return True
-        handle = lease_path(self.url).open("a+", encoding="utf-8")
+        path = lease_path(self.url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

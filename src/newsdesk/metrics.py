@@ -65,3 +65,43 @@ class StoreCollector:
         duration = GaugeMetricFamily("newsdesk_publish_duration_seconds", "Duration of the last publish.")
         duration.add_metric([], float(publish_duration or 0))
         yield duration
+        if self.config.workers is not None:
+            yield from workers_metrics(self.config)
+
+
+def workers_metrics(config: Config) -> Iterable[Metric]:
+    """The queue, the tasks and the workers' heartbeats (with `workers:`)."""
+    from newsdesk.clock import utc_now
+    from newsdesk.workers_status import workers_view
+
+    view = workers_view(config, utc_now())
+    assert view is not None
+    reachable = GaugeMetricFamily("newsdesk_broker_up", "1 when the broker answered this scrape.")
+    reachable.add_metric([], 0 if view.waiting is None else 1)
+    yield reachable
+    if view.waiting is not None:
+        depth = GaugeMetricFamily("newsdesk_queue_depth", "Refresh tasks waiting in the broker's queue.")
+        depth.add_metric([], view.waiting)
+        yield depth
+    in_flight = GaugeMetricFamily("newsdesk_tasks", "Refresh tasks queued or running now.", labels=["state"])
+    in_flight.add_metric(["queued"], view.counts.queued)
+    in_flight.add_metric(["running"], view.counts.running)
+    yield in_flight
+    finished = GaugeMetricFamily(
+        "newsdesk_tasks_last_day", "Refresh tasks finished in the last 24 hours.", labels=["outcome"]
+    )
+    finished.add_metric(["ok"], view.counts.done_last_day)
+    finished.add_metric(["failed"], view.counts.failed_last_day)
+    yield finished
+    heartbeat = GaugeMetricFamily(
+        "newsdesk_worker_last_heartbeat_timestamp_seconds",
+        "Unix time of a worker's last heartbeat.",
+        labels=["worker", "host"],
+    )
+    up = GaugeMetricFamily(
+        "newsdesk_worker_up", "1 while a worker's heartbeat is fresh.", labels=["worker", "host"]
+    )
+    for row in view.workers:
+        heartbeat.add_metric([row.name, row.host], row.heartbeat.timestamp())
+        up.add_metric([row.name, row.host], 1 if view.alive(row) else 0)
+    yield from (heartbeat, up)

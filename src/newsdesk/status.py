@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from newsdesk.config import Config
 from newsdesk.localtime import moment_text
@@ -12,6 +12,9 @@ from newsdesk.models import SourceState
 from newsdesk.schedule import next_due, state_label
 from newsdesk.store import Store, store_exists
 from newsdesk.table import cut, table_lines
+
+if TYPE_CHECKING:
+    from newsdesk.workers_status import WorkersView
 
 COLUMNS = (
     ("name", "SOURCE"),
@@ -59,16 +62,69 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def print_status(config: Config, now: datetime, out: TextIO, *, as_json: bool) -> int:
+    """The sources' table; with `workers:` also the queue, the tasks and each worker's heartbeat
+    (and `--json` gives {"sources": [...], "workers": {...}} instead of the sources' list)."""
+    from newsdesk.workers_status import workers_view
+
     rows = source_rows(config, now)
+    view = workers_view(config, now)
+    columns: tuple[tuple[str, str], ...] = COLUMNS
+    if view is not None:
+        for row in rows:
+            row["worker"] = view.last_worker.get(row["name"])
+        columns = (*COLUMNS[:-1], ("worker", "WORKER"), COLUMNS[-1])
     if as_json:
-        json.dump(rows, out, indent=2, ensure_ascii=False)
+        document: Any = rows if view is None else {"sources": rows, "workers": view.as_json()}
+        json.dump(document, out, indent=2, ensure_ascii=False)
         out.write("\n")
         return 0
     zone = config.site.timezone
-    table = [[_cell(key, row[key], row["name"], zone) for key, _ in COLUMNS] for row in rows]
-    for line in table_lines([title for _, title in COLUMNS], table):
+    table = [[_cell(key, row[key], row["name"], zone) for key, _ in columns] for row in rows]
+    for line in table_lines([title for _, title in columns], table):
         out.write(line + "\n")
+    if view is not None:
+        for line in workers_lines(view, zone):
+            out.write(line + "\n")
     return 0
+
+
+def workers_lines(view: WorkersView, zone: str) -> list[str]:
+    """Below the table: the scheduler, the queue and the tasks in a line each, then the workers."""
+    counts = view.counts
+    waiting = view.broker_error or f"{view.waiting} waiting"
+    lines = [
+        "",
+        f"scheduler: {view.scheduler or 'none yet (start newsdesk daemon)'}",
+        f"queue {view.queue!r} at {view.broker}: {waiting}",
+        f"tasks: {counts.running} running, {counts.queued} queued, "
+        f"{counts.failed_last_day} failed and {counts.done_last_day} done in the last 24 h",
+    ]
+    if not view.workers:
+        lines.append("workers: none has started yet (start newsdesk worker)")
+        return lines
+    assert view.now is not None
+    table = [
+        [
+            row.name,
+            row.host,
+            str(row.concurrency),
+            f"{moment_text(row.heartbeat, zone)} ({_ago(view.now, row.heartbeat)})",
+            "alive" if view.alive(row) else "stopped" if row.stopped else "gone",
+        ]
+        for row in view.workers
+    ]
+    lines.append("")
+    lines.extend(table_lines(["WORKER", "HOST", "PROCESSES", "LAST HEARTBEAT", "STATE"], table))
+    return lines
+
+
+def _ago(now: datetime, moment: datetime) -> str:
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
 
 
 def _cell(key: str, value: Any, name: str, zone: str) -> str:

@@ -15,7 +15,6 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from celery import Celery
@@ -24,11 +23,10 @@ from newsdesk.clock import utc_now
 from newsdesk.config import Config, WorkersConfig
 from newsdesk.errors import ConfigError, DatabaseError, StoreError
 from newsdesk.store import tasks
+from newsdesk.workers_status import HEARTBEAT
 
 log = logging.getLogger("newsdesk.worker")
 TASK = "newsdesk.refresh"
-HEARTBEAT = 10.0  # seconds between two beats of a worker in the store
-ALIVE = 3 * HEARTBEAT  # a worker whose last beat is older is shown as gone
 LEASE_MARGIN = 30.0  # seconds a host slot outlives the longest request it may cover
 
 
@@ -44,7 +42,7 @@ def celery_app(config: Config) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_prefetch_multiplier=1,  # a busy worker holds no queued refresh another could run
-        broker_transport_options={"visibility_timeout": int(workers.redelivery.total_seconds())},
+        broker_transport_options=transport_options(workers),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,
         worker_hijack_root_logger=False,  # newsdesk's own log lines, text or JSON
@@ -54,6 +52,20 @@ def celery_app(config: Config) -> Celery:
     app.task(name=TASK, bind=True, acks_late=True)(_refresh_task)
     app.newsdesk_config = config
     return app
+
+
+def transport_options(workers: WorkersConfig) -> dict[str, Any]:
+    """Redis keeps a taken message aside until it is acknowledged; after `redeliver_after` (the
+    visibility timeout) any worker's sweep puts it back in the queue. RabbitMQ needs none of this:
+    it redelivers the moment a dead worker's connection closes."""
+    if not workers.broker.startswith(("redis", "rediss")):
+        return {}
+    timeout = max(1, int(workers.redelivery.total_seconds()))
+    return {
+        "visibility_timeout": timeout,
+        "unacked_restore_interval": max(1, min(10, timeout // 2)),  # sweep often enough to keep the time
+        "unacked_restore_throttle": 1,
+    }
 
 
 def _workers(config: Config) -> WorkersConfig:
@@ -277,7 +289,3 @@ def _quiet_celery(loglevel: str) -> None:
         log.warning(
             "worker runs as root: run it as an unprivileged user (deploy/newsdesk-worker.service does)"
         )
-
-
-def worker_alive(heartbeat: datetime, stopped: datetime | None, now: datetime) -> bool:
-    return stopped is None and (now - heartbeat).total_seconds() <= ALIVE
