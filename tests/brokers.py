@@ -28,7 +28,9 @@ def _service(env: str, example: str, default_port: int) -> str:
         raise AssertionError  # unreachable: skip and fail raise
     parts = urlsplit(url)
     try:
-        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2).close()
+        socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
+        ).close()
     except OSError as exc:
         _missing(f"{env}={url} does not answer: {exc}")
     return url

@@ -4,6 +4,7 @@ by its kill -9, `status` asking a real broker."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -43,7 +44,9 @@ def workers_config(tmp_path: Path, broker: str, database: str = "state/newsdesk.
     extra = "".join(f"  {key}: {value}\n" for key, value in keys.items())
     section = f"workers:\n  broker: {broker}\n{extra}"
     sources = html_source("a", ["https://a.example.org/news"])
-    return load_config(write_config(tmp_path, sources, extra=f"fetch:\n  host_delay: 0\n{section}", database=database))
+    return load_config(
+        write_config(tmp_path, sources, extra=f"fetch:\n  host_delay: 0\n{section}", database=database)
+    )
 
 
 # --- config and command line -------------------------------------------------------------------
@@ -132,7 +135,7 @@ def _hammer(limiters: list[SharedHostLimiter], url: str, each: int) -> list[tupl
 def _check_limits(spans: list[tuple[float, float]], per_host: int, delay: float) -> None:
     most = max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans)
     assert most <= per_host
-    gaps = [b[0] - a[0] for a, b in zip(spans, spans[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(spans)]
     assert min(gaps) >= delay - 0.01, gaps  # the clock of the limits is Redis's or the database's
 
 
@@ -181,11 +184,34 @@ def test_a_killed_workers_slot_comes_back_when_its_lease_ends(
     assert 0.7 <= waited < 5
 
 
+def test_a_slot_held_through_a_long_request_is_renewed_past_its_lease(
+    make_limiter: Callable[..., SharedHostLimiter],
+) -> None:
+    url = f"http://long-{queue_name()}.example.org/news"
+    holder, other = make_limiter(1, 0.0, lease=1.0), make_limiter(1, 0.0, lease=1.0)
+    entered = threading.Event()
+    waited: list[float] = []
+
+    def ask() -> None:
+        entered.wait(10)
+        started = time.monotonic()
+        with other.slot(url):
+            waited.append(time.monotonic() - started)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    with holder.slot(url):
+        entered.set()
+        time.sleep(2.5)  # 2.5 leases: only renewals keep the slot
+    asker.join(10)
+    assert waited and waited[0] >= 2.3
+
+
 def test_an_unreachable_redis_stops_requests_with_one_line() -> None:
     limiter = RedisHostLimiter("redis://127.0.0.1:1/0", 2, 0.0, lease=5)
-    with pytest.raises(LimitsUnavailable, match=r"shared host limits at redis://127.0.0.1:1/0 unreachable"):
-        with limiter.slot("http://a.example.org/"):
-            pass
+    unreachable = r"shared host limits at redis://127.0.0.1:1/0 unreachable"
+    with pytest.raises(LimitsUnavailable, match=unreachable), limiter.slot("http://a.example.org/"):
+        pass
 
 
 # --- the scheduler lease ----------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from newsdesk.workers_status import HEARTBEAT
 
 log = logging.getLogger("newsdesk.worker")
 TASK = "newsdesk.refresh"
-LEASE_MARGIN = 30.0  # seconds a host slot outlives the longest request it may cover
 
 
 def celery_app(config: Config) -> Celery:
@@ -125,11 +124,10 @@ def shared_limiter(config: Config, store: Any) -> Any:
 
     workers = _workers(config)
     fetch = config.fetch
-    lease = fetch.connect_timeout + 2 * fetch.timeout + LEASE_MARGIN
     url = workers.limits_url
     if url is not None:
-        return RedisHostLimiter(url, fetch.per_host, fetch.host_delay, lease=lease)
-    return StoreHostLimiter(store.db, fetch.per_host, fetch.host_delay, lease=lease)
+        return RedisHostLimiter(url, fetch.per_host, fetch.host_delay)
+    return StoreHostLimiter(store.db, fetch.per_host, fetch.host_delay)
 
 
 def _refresh_task(task: Any, name: str) -> str:

@@ -22,6 +22,8 @@ from newsdesk.fetch.politeness import host_of
 
 log = logging.getLogger(__name__)
 POLL = (0.02, 0.25)  # seconds between two asks for a full host's slot: first, at most
+LEASE = 10.0  # seconds a slot outlives its last renewal
+RENEW = LEASE / 3  # seconds between two renewals of the slots a process holds
 KEY = "newsdesk:host:"
 
 # KEYS: the host's holders (sorted set: token -> lease end, ms), its next start (ms).
@@ -45,6 +47,16 @@ redis.call('ZADD', KEYS[1], start + lease, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], start - now + lease + 1000)
 return start - now
 """
+# KEYS: the host's holders. ARGV: token, lease ms. Pushes the token's lease end on, if it still holds.
+RENEW_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
+end
+return 1
+"""
 
 
 class SharedHostLimiter:
@@ -55,13 +67,17 @@ class SharedHostLimiter:
         per_host: int,
         delay: float,
         *,
-        lease: float,
+        lease: float = LEASE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.per_host = per_host
         self.delay = delay
         self.lease = lease
         self._sleep = sleep
+        self._held: dict[str, str] = {}  # token -> host, renewed by one thread of this process
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._renewer_pid = 0
 
     @contextmanager
     def slot(self, url: str, *, spaced: bool = True) -> Iterator[None]:
@@ -74,12 +90,41 @@ class SharedHostLimiter:
                 break
             self._sleep(pause)  # full: someone holds every slot of this host
             pause = min(pause * 2, POLL[1])
+        self._hold(token, host)
         try:
             if wait > 0:
                 self._sleep(wait)
             yield
         finally:
+            with self._held_lock:
+                self._held.pop(token, None)
             self._give_back(host, token)
+
+    def _hold(self, token: str, host: str) -> None:
+        """Keep the slot's lease alive while it is held (a thread per process, started on first use;
+        a forked pool process starts its own)."""
+        import os
+
+        with self._held_lock:
+            self._held[token] = host
+            if self._renewer is None or self._renewer_pid != os.getpid() or not self._renewer.is_alive():
+                self._renewer_pid = os.getpid()
+                self._renewer = threading.Thread(target=self._renew_forever, name="host-slots", daemon=True)
+                self._renewer.start()
+
+    def _renew_forever(self) -> None:
+        while True:
+            time.sleep(min(RENEW, self.lease / 3))
+            with self._held_lock:
+                held = list(self._held.items())
+            for token, host in held:
+                try:
+                    self._renew(host, token)
+                except Exception as exc:  # noqa: BLE001 - the lease runs out by itself; say why once
+                    log.warning("host slot of %s not renewed: %s", host, exc)
+
+    def _renew(self, host: str, token: str) -> None:
+        raise NotImplementedError
 
     def _take(self, host: str, token: str, spaced: bool) -> float | None:
         """Seconds to wait before the request may start, or None when every slot is taken."""
@@ -90,13 +135,14 @@ class SharedHostLimiter:
 
 
 class RedisHostLimiter(SharedHostLimiter):
-    def __init__(self, url: str, per_host: int, delay: float, *, lease: float, **kwargs: Any) -> None:
-        super().__init__(per_host, delay, lease=lease, **kwargs)
+    def __init__(self, url: str, per_host: int, delay: float, **kwargs: Any) -> None:
+        super().__init__(per_host, delay, **kwargs)
         import redis
 
         self.url = url
         self._redis = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
         self._acquire = self._redis.register_script(ACQUIRE)
+        self._extend = self._redis.register_script(RENEW_SCRIPT)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError,)
 
     def _take(self, host: str, token: str, spaced: bool) -> float | None:
@@ -114,6 +160,9 @@ class RedisHostLimiter(SharedHostLimiter):
             raise LimitsUnavailable(f"shared host limits at {self.url} unreachable: {exc}") from exc
         return None if wait < 0 else wait / 1000
 
+    def _renew(self, host: str, token: str) -> None:
+        self._extend(keys=[f"{KEY}{host}:slots"], args=[token, int(self.lease * 1000)])
+
     def _give_back(self, host: str, token: str) -> None:
         try:
             self._redis.zrem(f"{KEY}{host}:slots", token)
@@ -127,10 +176,9 @@ class RedisHostLimiter(SharedHostLimiter):
 class StoreHostLimiter(SharedHostLimiter):
     """The same, in the store's tables `host_slots` and `host_starts` (one short write per ask)."""
 
-    def __init__(self, db: Any, per_host: int, delay: float, *, lease: float, **kwargs: Any) -> None:
-        super().__init__(per_host, delay, lease=lease, **kwargs)
+    def __init__(self, db: Any, per_host: int, delay: float, **kwargs: Any) -> None:
+        super().__init__(per_host, delay, **kwargs)
         self.db = db
-        self._lock = threading.Lock()
 
     def _take(self, host: str, token: str, spaced: bool) -> float | None:
         try:
@@ -163,6 +211,17 @@ class StoreHostLimiter(SharedHostLimiter):
                 return float((start - now).total_seconds())
         except (DatabaseError, StoreError) as exc:
             raise LimitsUnavailable(f"shared host limits in the store unreachable: {exc}") from exc
+
+    def _renew(self, host: str, token: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE host_slots SET expires = :expires WHERE host = :host AND token = :token",
+                {
+                    "host": host,
+                    "token": token,
+                    "expires": _database_now(conn) + timedelta(seconds=self.lease),
+                },
+            )
 
     def _give_back(self, host: str, token: str) -> None:
         try:
