@@ -11,8 +11,8 @@ RUN useradd --system --home /app --shell /usr/sbin/nologin newsdesk
 
 COPY pyproject.toml README.md ./
 COPY src ./src
-# The image carries every extra: PostgreSQL driver, /metrics, Brotli; no rebuild to switch them on.
-RUN pip install ".[postgres,metrics,brotli]" && rm -rf src
+# The image carries every extra: PostgreSQL driver, /metrics, Brotli, Celery workers; no rebuild to switch them on.
+RUN pip install ".[postgres,metrics,brotli,workers]" && rm -rf src
 
 COPY config.yaml ./
 COPY examples ./examples

@@ -26,6 +26,7 @@ from history import history_rows
 from refresh import refresh_rows
 from serving import serving_rows
 from versus import versus_rows
+from workers import worker_rows
 from writers import writer_rows
 
 
@@ -48,6 +49,7 @@ def scenarios(quick: bool, tmp: Path) -> dict[str, Callable[[], list[Row]]]:
         "serving": lambda: serving_rows(1 if quick else 3, 1 if quick else 3, tmp),
         "writers": lambda: writer_rows(100, 2 if quick else 3),
         "versus": lambda: versus_rows(3 if quick else 5),
+        "workers": lambda: worker_rows(100 if quick else 1000),
     }
 
 
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument(
-        "--only", help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers,versus"
+        "--only",
+        help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers,versus,workers",
     )
     args = parser.parse_args(argv)
     rows: list[Row] = []

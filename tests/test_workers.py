@@ -294,3 +294,22 @@ def test_status_with_the_broker_down_says_so_in_one_line(
     (line,) = [line for line in out.splitlines() if line.startswith("queue ")]
     assert line.startswith("queue 'newsdesk' at redis://127.0.0.1:1/0: unreachable: ")
     assert "workers: none has started yet (start newsdesk worker)" in out
+
+
+def test_the_compose_file_runs_commands_newsdesk_has_on_a_config_it_loads() -> None:
+    import yaml
+
+    from newsdesk.cli import build_parser
+
+    from helpers import ROOT
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"app", "scheduler", "worker", "postgres", "redis"} <= set(services)
+    commands = {name: s["command"] for name, s in services.items() if s.get("command", [""])[0] == "newsdesk"}
+    assert {command[1] for command in commands.values()} == {"daemon", "worker", "serve"}
+    for command in commands.values():
+        build_parser().parse_args(command[1:])  # exits on an unknown option
+    config = load_config(ROOT / "deploy" / "config.compose.yaml")
+    assert config.workers is not None and config.workers.broker == "redis://redis:6379/0"
+    assert config.database_url.startswith("postgresql://")

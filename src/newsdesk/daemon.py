@@ -42,6 +42,10 @@ log = logging.getLogger("newsdesk.daemon")
 JITTER = 0.1  # of the interval: sources of one host do not fire together
 PUBLISH_DEBOUNCE = 2.0  # seconds: refreshes finishing close together give one publish
 WATCH_STORE = 5.0  # seconds between looks for changes other processes made to the shared store
+# Seconds between the first runs of two sources when the daemon starts: its own threads fetch and parse,
+# so they are spread; sent to workers, a source costs the daemon one message, and the workers' pool and
+# the shared per-host limits pace the work.
+STAGGER, STAGGER_SENT = 0.2, 0.05
 SHUTDOWN_GRACE = 20.0  # seconds given to in-flight refreshes on SIGTERM (the whole stop stays < 30 s)
 
 
@@ -231,7 +235,8 @@ class Daemon:
     def _first_run(self, source: SourceConfig, state: SourceState | None, index: int) -> datetime:
         """A source refreshed recently waits for the rest of its interval: restarts don't hammer sites."""
         now = self.now()
-        stagger = timedelta(seconds=min(index * 0.2, 30))
+        step = STAGGER_SENT if self.dispatcher is not None else STAGGER
+        stagger = timedelta(seconds=min(index * step, 30))
         if state is None:
             return now + stagger
         due = next_due(source, state, now)
