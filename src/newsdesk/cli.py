@@ -43,7 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     daemon.add_argument("--serve", action="store_true", help="also serve the output folder over HTTP")
     worker = command("worker", "run a Celery worker that refreshes the sources the daemon sends (workers:)")
     worker.add_argument(
-        "--concurrency", type=int, help="refreshes at once, each in its own process (default: CPU count)"
+        "--concurrency",
+        type=int,
+        help="refreshes at once (default: the CPU count; with --pool threads, fetch.workers)",
+    )
+    worker.add_argument(
+        "--pool",
+        choices=("prefork", "threads"),
+        default="prefork",
+        help="prefork: one refresh per process at once (default); threads: --concurrency refreshes in "
+        "threads of one process, pages parsed in its parsing processes (fetch.processes), as the daemon does",
     )
     worker.add_argument(
         "--name", help="this worker's name (default: newsdesk@HOST; give one per worker on a host)"
@@ -218,7 +227,7 @@ def _worker(config: Config, args: argparse.Namespace) -> int:
     from newsdesk.worker import run_worker
 
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO"
-    return run_worker(config, concurrency=args.concurrency, name=args.name, loglevel=level)
+    return run_worker(config, concurrency=args.concurrency, name=args.name, loglevel=level, pool=args.pool)
 
 
 def _serve(config: Config, args: argparse.Namespace) -> int:

@@ -91,6 +91,8 @@ class Runtime:
 
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
+POOLS = ("prefork", "threads")
+_pool = "prefork"  # set by run_worker before the pool starts (forked processes inherit it)
 
 
 def runtime(config: Config) -> Runtime:
@@ -106,7 +108,7 @@ def runtime(config: Config) -> Runtime:
 def _make_runtime(config: Config) -> Runtime:
     from newsdesk.fetch.http import user_agent
     from newsdesk.fetch.robots import RobotsCache
-    from newsdesk.parsing import Parsers
+    from newsdesk.parsing import MIN_PAGES, Parsers
     from newsdesk.pipeline import Politeness, Sessions
     from newsdesk.store.opening import open_store
 
@@ -115,7 +117,10 @@ def _make_runtime(config: Config) -> Runtime:
         limiter=shared_limiter(config, store),
         robots=RobotsCache(agent=user_agent(config), settings=config.fetch, now=utc_now, store=store),
     )
-    return Runtime(os.getpid(), store, Sessions(config), politeness, Parsers(config, 0))
+    # prefork: each process runs one refresh at a time and parses its pages itself; threads: many
+    # refreshes share the process, so pages are parsed in its parsing processes, as in the daemon.
+    parsers = Parsers.for_refresh(config, MIN_PAGES) if _pool == "threads" else Parsers(config, 0)
+    return Runtime(os.getpid(), store, Sessions(config), politeness, parsers)
 
 
 def shared_limiter(config: Config, store: Any) -> Any:
@@ -238,8 +243,12 @@ def worker_name(name: str | None) -> str:
     return name if "@" in name else f"{name}@{socket.gethostname()}"
 
 
-def run_worker(config: Config, *, concurrency: int | None, name: str | None, loglevel: str) -> int:
-    """Run a worker until SIGTERM (warm shutdown: running refreshes finish); the exit code."""
+def run_worker(
+    config: Config, *, concurrency: int | None, name: str | None, loglevel: str, pool: str = "prefork"
+) -> int:
+    """Run a worker until SIGTERM (warm shutdown: running refreshes finish); the exit code.
+    `pool`: prefork (a process per refresh at once) or threads (refreshes in threads of one process)."""
+    global _pool
     from celery import signals
 
     from newsdesk.store.opening import open_store
@@ -249,13 +258,15 @@ def run_worker(config: Config, *, concurrency: int | None, name: str | None, log
     store = open_store(config, utc_now())  # create or upgrade the schema once, before any task
     store.close()
     node = worker_name(name)
-    processes = concurrency or os.cpu_count() or 1
+    _pool = pool
+    processes = concurrency or (config.fetch.workers if pool == "threads" else os.cpu_count() or 1)
     heartbeat = Heartbeat(config, node, processes)
 
     @signals.worker_ready.connect(weak=False)  # type: ignore[untyped-decorator]
     def _ready(**_kwargs: Any) -> None:
         heartbeat.start()
-        log.info("worker %s ready: %d process(es), queue %r", node, processes, _workers(config).queue)
+        unit = "thread(s)" if pool == "threads" else "process(es)"
+        log.info("worker %s ready: %d %s, queue %r", node, processes, unit, _workers(config).queue)
 
     @signals.worker_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]
     def _shutdown(**_kwargs: Any) -> None:
@@ -265,7 +276,7 @@ def run_worker(config: Config, *, concurrency: int | None, name: str | None, log
     worker = app.Worker(
         hostname=node,
         concurrency=processes,
-        pool="prefork",
+        pool=pool,
         loglevel=loglevel,
         quiet=True,
         without_gossip=True,
