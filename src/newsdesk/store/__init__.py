@@ -303,7 +303,8 @@ class Store:
         return list(groups.values())
 
     def source_state(self, name: str) -> SourceState:
-        return self.source_states().get(name) or SourceState(name=name)
+        with self.db.read() as conn:
+            return sources.source_state(conn, name) or SourceState(name=name)
 
     def source_states(self, *, item_counts: bool = False) -> dict[str, SourceState]:
         """Every source's fetch bookkeeping; `item_counts` adds a pass over the items (status, metrics)."""

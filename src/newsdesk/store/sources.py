@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from newsdesk.models import PageMemo, SourceState
 from newsdesk.store.database import Conn, placeholders, utc
@@ -112,25 +113,35 @@ def page_memos(conn: Conn, source: str, urls: Iterable[str], config_hash: str) -
     }
 
 
+STATE_COLUMNS = (
+    "SELECT name, last_attempt, last_success, failures, last_error, error_kind, retry_after, "
+    "disabled_config, attempts, failures_total FROM sources"
+)
+
+
 def source_states(conn: Conn) -> dict[str, SourceState]:
-    return {
-        row.name: SourceState(
-            name=row.name,
-            last_attempt=utc(row.last_attempt),
-            last_success=utc(row.last_success),
-            failures=row.failures,
-            last_error=row.last_error,
-            error_kind=row.error_kind,
-            retry_after=utc(row.retry_after),
-            disabled_config=row.disabled_config,
-            attempts=row.attempts,
-            failures_total=row.failures_total,
-        )
-        for row in conn.rows(
-            "SELECT name, last_attempt, last_success, failures, last_error, error_kind, retry_after, "
-            "disabled_config, attempts, failures_total FROM sources"
-        )
-    }
+    return {row.name: _state(row) for row in conn.rows(STATE_COLUMNS)}
+
+
+def source_state(conn: Conn, name: str) -> SourceState | None:
+    """One source's bookkeeping (a scheduler or worker asks for one before each refresh)."""
+    row = conn.first(f"{STATE_COLUMNS} WHERE name = :name", {"name": name})
+    return None if row is None else _state(row)
+
+
+def _state(row: Any) -> SourceState:
+    return SourceState(
+        name=row.name,
+        last_attempt=utc(row.last_attempt),
+        last_success=utc(row.last_success),
+        failures=row.failures,
+        last_error=row.last_error,
+        error_kind=row.error_kind,
+        retry_after=utc(row.retry_after),
+        disabled_config=row.disabled_config,
+        attempts=row.attempts,
+        failures_total=row.failures_total,
+    )
 
 
 def robots(conn: Conn, origin: str) -> tuple[str | None, datetime] | None:
