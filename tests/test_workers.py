@@ -108,6 +108,17 @@ def test_a_redelivered_task_counts_its_deliveries_and_records_its_error(db) -> N
     assert tuple(row) == ("failed", "w2@host", 2, "source 'a': fetch failed")
 
 
+def test_finished_tasks_are_forgotten_after_two_days_open_ones_never(db) -> None:
+    tasks.queue(db, "old", "a", NOW, MINUTE)
+    tasks.start(db, "old", "a", "w1@host", NOW)
+    tasks.finish(db, "old", NOW, None)
+    tasks.queue(db, "stuck", "b", NOW, MINUTE)  # never finished: kept for the next queue() to judge
+    tasks.queue(db, "new", "a", NOW + timedelta(days=2), MINUTE)
+    assert tasks.prune(db, NOW + timedelta(days=2, minutes=1)) == 1
+    with db.read() as conn:
+        assert sorted(conn.scalars("SELECT id FROM tasks")) == ["new", "stuck"]
+
+
 # --- shared per-host limits ------------------------------------------------------------------------
 
 

@@ -73,6 +73,7 @@ class Daemon:
         self.dispatcher: Any = None  # with workers: sends due sources as tasks
         self.lease: Any = None  # with workers: the scheduler lease this daemon holds or waits for
         self.leading = config.workers is None  # this daemon plans the sources' refreshes
+        self._pruned: datetime | None = None  # when this daemon last pruned finished tasks
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -289,6 +290,8 @@ class Daemon:
     def _watch_store(self) -> None:
         if self.stopping.is_set():
             return
+        if self.dispatcher is not None and self.leading:
+            self._prune_tasks()
         try:
             newest = self.store.newest_change()
         except Exception:
@@ -296,6 +299,19 @@ class Daemon:
             return
         if newest > self._published_change:
             self.request_publish(set())
+
+    def _prune_tasks(self) -> None:
+        """Hourly, the scheduler forgets tasks finished two days ago (status shows the last day)."""
+        from newsdesk.store import tasks
+
+        now = self.now()
+        if self._pruned is not None and now - self._pruned < timedelta(hours=1):
+            return
+        self._pruned = now
+        try:
+            tasks.prune(self.store.db, now)
+        except Exception:
+            log.exception("cannot prune the finished tasks")
 
     def request_publish(self, categories: set[str] | frozenset[str]) -> None:
         """Publish the touched categories soon, once, however many refreshes ask meanwhile."""

@@ -182,7 +182,8 @@ class StoreHostLimiter(SharedHostLimiter):
 
     def _take(self, host: str, token: str, spaced: bool) -> float | None:
         try:
-            with self.db.write() as conn:
+            with self.db.write(store_lock=False) as conn:
+                _lock_host(conn, host)
                 now = _database_now(conn)
                 conn.execute(
                     "DELETE FROM host_slots WHERE host = :host AND expires <= :now",
@@ -213,7 +214,7 @@ class StoreHostLimiter(SharedHostLimiter):
             raise LimitsUnavailable(f"shared host limits in the store unreachable: {exc}") from exc
 
     def _renew(self, host: str, token: str) -> None:
-        with self.db.write() as conn:
+        with self.db.write(store_lock=False) as conn:
             conn.execute(
                 "UPDATE host_slots SET expires = :expires WHERE host = :host AND token = :token",
                 {
@@ -232,6 +233,13 @@ class StoreHostLimiter(SharedHostLimiter):
                 )
         except (DatabaseError, StoreError) as exc:
             log.warning("host slot of %s not given back to the store: %s", host, exc)
+
+
+def _lock_host(conn: Any, host: str) -> None:
+    """PostgreSQL: asks for one host's slots wait for each other (and for nothing else) until commit.
+    SQLite's transaction holds its one writer lock already."""
+    if conn.postgres:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(:key))", {"key": f"newsdesk:host:{host}"})
 
 
 def _database_now(conn: Any) -> Any:

@@ -299,11 +299,19 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Conn]:
-        """A write transaction holding the store's write lock."""
+    def write(self, *, store_lock: bool = True) -> Iterator[Conn]:
+        """A write transaction holding the store's write lock. `store_lock=False`: on PostgreSQL, a
+        plain transaction beside the writers, for bookkeeping that touches rows of its own (the
+        workers' tasks, host slots): it must not lengthen the one queue every refresh waits in.
+        SQLite has one writer at a time whatever is asked."""
         conn = self._connection()
         if conn.depth:
             raise StoreError("a write transaction inside another one")
+        if conn.postgres and not store_lock:
+            with self._transaction(conn, begin="BEGIN"):
+                conn.execute(PG_LOCK_TIMEOUT)
+                yield conn
+            return
         if not self._writer.acquire(timeout=LOCK_WAIT_SECONDS):
             raise StoreError(f"the store's write lock was not free for {LOCK_WAIT_SECONDS} s")
         try:

@@ -2,7 +2,8 @@
 
 The scheduler queues a task row before it sends the task, and sends none for a source whose last task
 is still queued or running (unless that one is older than the redelivery time: its worker died and
-the broker gave it to nobody). Each write is one short transaction under the store's write lock.
+the broker gave it to nobody). Each write is one short transaction of its own, beside the store's
+writers (on PostgreSQL it does not wait for the write lock; one scheduler sends, each task is one row).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from newsdesk.store.database import Database, utc
 
-KEEP_TASKS = timedelta(days=2)  # finished tasks older than this are pruned when new ones are queued
+KEEP_TASKS = timedelta(days=2)  # finished tasks older than this are pruned (status shows a day)
 OPEN = ("queued", "running")
 
 
@@ -39,7 +40,7 @@ class TaskCounts:
 
 def queue(db: Database, task_id: str, source: str, now: datetime, stale: timedelta) -> bool:
     """Note a task for `source`; False (nothing noted) while an earlier one is queued or running."""
-    with db.write() as conn:
+    with db.write(store_lock=False) as conn:
         open_since = conn.scalar(
             "SELECT max(queued) FROM tasks WHERE source = :source AND state IN ('queued', 'running')",
             {"source": source},
@@ -56,23 +57,29 @@ def queue(db: Database, task_id: str, source: str, now: datetime, stale: timedel
             "VALUES (:id, :source, 'queued', :now, 0)",
             {"id": task_id, "source": source, "now": now},
         )
-        conn.execute(
+    return True
+
+
+def prune(db: Database, now: datetime) -> int:
+    """Forget tasks finished more than KEEP_TASKS ago (the daemon does it hourly); how many."""
+    with db.write(store_lock=False) as conn:
+        gone = conn.execute(
             "DELETE FROM tasks WHERE finished < :before AND state NOT IN ('queued', 'running')",
             {"before": now - KEEP_TASKS},
         )
-    return True
+    return int(gone.rowcount or 0)
 
 
 def forget(db: Database, task_id: str) -> None:
     """A task the broker refused: the source may be sent again at once."""
-    with db.write() as conn:
+    with db.write(store_lock=False) as conn:
         conn.execute("DELETE FROM tasks WHERE id = :id AND state = 'queued'", {"id": task_id})
 
 
 def start(db: Database, task_id: str, source: str, worker: str, now: datetime) -> bool:
     """Mark a delivered task running; False when it already finished (a redelivery after the work was
     done and before the broker heard so: nothing to do again)."""
-    with db.write() as conn:
+    with db.write(store_lock=False) as conn:
         state = conn.scalar("SELECT state FROM tasks WHERE id = :id", {"id": task_id})
         if state in ("ok", "failed"):
             return False
@@ -91,7 +98,7 @@ def start(db: Database, task_id: str, source: str, worker: str, now: datetime) -
 
 
 def finish(db: Database, task_id: str, now: datetime, error: str | None) -> None:
-    with db.write() as conn:
+    with db.write(store_lock=False) as conn:
         conn.execute(
             "UPDATE tasks SET state = :state, finished = :now, error = :error WHERE id = :id",
             {"id": task_id, "now": now, "error": error, "state": "failed" if error else "ok"},
@@ -139,7 +146,7 @@ def beat(
     db: Database, name: str, *, host: str, pid: int, concurrency: int, started: datetime, now: datetime
 ) -> None:
     """A worker's heartbeat (and its first appearance)."""
-    with db.write() as conn:
+    with db.write(store_lock=False) as conn:
         conn.execute(
             """
             INSERT INTO workers (name, host, pid, concurrency, started, heartbeat, stopped)
@@ -160,7 +167,7 @@ def beat(
 
 
 def stopped(db: Database, name: str, now: datetime) -> None:
-    with db.write() as conn:
+    with db.write(store_lock=False) as conn:
         conn.execute(
             "UPDATE workers SET stopped = :now, heartbeat = :now WHERE name = :name",
             {"name": name, "now": now},
