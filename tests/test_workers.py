@@ -108,15 +108,19 @@ def test_a_redelivered_task_counts_its_deliveries_and_records_its_error(db) -> N
     assert tuple(row) == ("failed", "w2@host", 2, "source 'a': fetch failed")
 
 
-def test_finished_tasks_are_forgotten_after_two_days_open_ones_never(db) -> None:
+def test_finished_tasks_and_silent_workers_are_forgotten_after_two_days_open_tasks_never(db) -> None:
     tasks.queue(db, "old", "a", NOW, MINUTE)
     tasks.start(db, "old", "a", "w1@host", NOW)
     tasks.finish(db, "old", NOW, None)
     tasks.queue(db, "stuck", "b", NOW, MINUTE)  # never finished: kept for the next queue() to judge
     tasks.queue(db, "new", "a", NOW + timedelta(days=2), MINUTE)
-    assert tasks.prune(db, NOW + timedelta(days=2, minutes=1)) == 1
+    tasks.beat(db, "w1@gone", host="gone", pid=1, concurrency=1, started=NOW, now=NOW)
+    later = NOW + timedelta(days=2, minutes=1)
+    tasks.beat(db, "w2@here", host="here", pid=2, concurrency=1, started=NOW, now=later)
+    assert tasks.prune(db, later) == 1
     with db.read() as conn:
         assert sorted(conn.scalars("SELECT id FROM tasks")) == ["new", "stuck"]
+    assert [worker.name for worker in tasks.workers(db)] == ["w2@here"]
 
 
 # --- shared per-host limits ------------------------------------------------------------------------
@@ -324,3 +328,13 @@ def test_the_compose_file_runs_commands_newsdesk_has_on_a_config_it_loads() -> N
     config = load_config(ROOT / "deploy" / "config.compose.yaml")
     assert config.workers is not None and config.workers.broker == "redis://redis:6379/0"
     assert config.database_url.startswith("postgresql://")
+
+
+def test_check_says_when_the_broker_does_not_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = workers_config(tmp_path, "redis://127.0.0.1:1/0")
+    assert main(["--config", str(config.path), "check"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("config.yaml: OK")
+    assert lines[1].startswith("note: workers.broker redis://127.0.0.1:1/0: unreachable: ")

@@ -15,15 +15,16 @@ def check_notes(config: Config, now: datetime) -> list[str]:
     """One line per note; empty without a store yet. Opens the store, so its problems come first."""
     from newsdesk.store import store_exists
 
+    notes = broker_notes(config)
     if not store_exists(config.database_url):
-        return []
+        return notes
     from newsdesk.store.opening import open_store
 
     store = open_store(config, now)
     try:
         known = {parent for category in config.categories for parent in ancestors(category.id)}
         labels = store.category_labels()
-        notes = [
+        notes += [
             f"note: category {category!r} ({labels.get(category, category)!r}, "
             f"{store.item_count_in_category(category)} items) comes from a label that is not in "
             "categories; add it with a title or make the label an alias"
@@ -39,6 +40,19 @@ def check_notes(config: Config, now: datetime) -> list[str]:
             "category, list them as aliases of it in categories"
         )
     return notes
+
+
+def broker_notes(config: Config) -> list[str]:
+    """With `workers:`, whether the broker answers (the daemon could not send, nor workers take)."""
+    if config.workers is None:
+        return []
+    from newsdesk.dispatch import queue_depth_or_error
+    from newsdesk.store.database import shown
+
+    _, error = queue_depth_or_error(config)
+    if error is None:
+        return []
+    return [f"note: workers.broker {shown(config.workers.broker)}: {error}"]
 
 
 def alike_labels(labels: dict[str, str]) -> list[list[str]]:

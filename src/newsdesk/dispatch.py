@@ -65,7 +65,7 @@ def queue_depth(config: Config, timeout: float = DEPTH_TIMEOUT) -> int:
         config.workers.broker, connect_timeout=timeout, transport_options={"max_retries": 0}
     )
     with broker as conn:
-        conn.ensure_connection(max_retries=1, timeout=timeout)
+        conn.ensure_connection(max_retries=0, timeout=timeout)  # unreachable: say so at once
         declared = conn.default_channel.queue_declare(queue=config.workers.queue, passive=True)
         return int(declared.message_count)
 

@@ -61,12 +61,14 @@ def queue(db: Database, task_id: str, source: str, now: datetime, stale: timedel
 
 
 def prune(db: Database, now: datetime) -> int:
-    """Forget tasks finished more than KEEP_TASKS ago (the daemon does it hourly); how many."""
+    """Forget tasks finished, and workers silent, for more than KEEP_TASKS (the daemon does it
+    hourly); how many tasks."""
     with db.write(store_lock=False) as conn:
         gone = conn.execute(
             "DELETE FROM tasks WHERE finished < :before AND state NOT IN ('queued', 'running')",
             {"before": now - KEEP_TASKS},
         )
+        conn.execute("DELETE FROM workers WHERE heartbeat < :before", {"before": now - KEEP_TASKS})
     return int(gone.rowcount or 0)
 
 
