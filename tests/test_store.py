@@ -170,3 +170,30 @@ def test_changes_tell_every_publisher_what_to_publish_and_when_to_publish_everyt
     assert newest > mark and changed is None  # too far behind: publish everything
     assert store.changes_since(mark) == (newest, {"research"})
     assert store.changes_since(newest + 5)[1] is None  # a mark from another store
+
+
+def test_a_threads_connection_is_closed_when_the_thread_ends(store: Store) -> None:
+    """Short-lived threads (a pool made per batch) must not leave a server connection each behind."""
+    import gc
+    import threading
+
+    raws = []
+
+    def read() -> None:
+        with store.db.read() as conn:
+            conn.scalar("SELECT 1")
+            raws.append(conn.raw)
+
+    for _ in range(3):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    gc.collect()
+    for raw in raws:
+        if store.db.dialect == "postgresql":
+            assert raw.closed
+        else:
+            with pytest.raises(sqlite3.ProgrammingError):
+                raw.execute("SELECT 1")
+    with store.db.read() as conn:  # the store goes on, in this thread
+        assert conn.scalar("SELECT 1") == 1

@@ -20,6 +20,7 @@ import collections
 import functools
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -149,6 +150,11 @@ def placeholders(name: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]
 # --- connections -------------------------------------------------------------------------------
 
 
+def _close_quietly(raw: Any, errors: tuple[type[BaseException], ...]) -> None:
+    with suppress(*errors):
+        raw.close()
+
+
 class Conn:
     """One connection inside a transaction: statements, rows (attribute access), scalars."""
 
@@ -243,7 +249,8 @@ class Database:
 
             self.errors = (psycopg.Error,)
         self._local = threading.local()
-        self._all: list[Conn] = []
+        # Every live connection, for close(); a thread's own goes (and is closed) when the thread ends.
+        self._all: weakref.WeakSet[Conn] = weakref.WeakSet()
         self._registry = threading.Lock()
         self._writer = threading.Lock()
 
@@ -255,8 +262,9 @@ class Database:
         raw = self._connect()
         conn = Conn(self, raw)
         self._local.conn = conn
+        weakref.finalize(conn, _close_quietly, raw, self.errors)
         with self._registry:
-            self._all.append(conn)
+            self._all.add(conn)
         return conn
 
     def _connect(self) -> Any:
@@ -354,7 +362,7 @@ class Database:
 
     def close(self) -> None:
         with self._registry:
-            for conn in self._all:
+            for conn in list(self._all):
                 with suppress(*self.errors):
                     conn.raw.close()
             self._all.clear()
