@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 POLL = (0.02, 0.25)  # seconds between two asks for a full host's slot: first, at most
 LEASE = 10.0  # seconds a slot outlives its last renewal
 RENEW = LEASE / 3  # seconds between two renewals of the slots a process holds
+START_MARGIN = 0.05  # seconds added to host_delay, so that the site sees at least host_delay
 KEY = "newsdesk:host:"
 
 # KEYS: the host's holders (sorted set: token -> lease end, ms), its next start (ms).
@@ -72,6 +73,9 @@ class SharedHostLimiter:
     ) -> None:
         self.per_host = per_host
         self.delay = delay
+        # The next start is set this much later: a request starts when its ask returns from Redis or
+        # the database, and that return takes a few ms more for one worker than another under load.
+        self.spacing = delay + START_MARGIN if delay > 0 else 0.0
         self.lease = lease
         self._sleep = sleep
         self._held: dict[str, str] = {}  # token -> host, renewed by one thread of this process
@@ -150,7 +154,7 @@ class RedisHostLimiter(SharedHostLimiter):
         args: list[str | int] = [
             token,
             self.per_host,
-            int(self.delay * 1000),
+            int(self.spacing * 1000),
             int(self.lease * 1000),
             int(spaced),
         ]
@@ -203,7 +207,7 @@ class StoreHostLimiter(SharedHostLimiter):
                     conn.execute(
                         "INSERT INTO host_starts (host, next_start) VALUES (:host, :next) "
                         "ON CONFLICT (host) DO UPDATE SET next_start = excluded.next_start",
-                        {"host": host, "next": start + timedelta(seconds=self.delay)},
+                        {"host": host, "next": start + timedelta(seconds=self.spacing)},
                     )
                 conn.execute(
                     "INSERT INTO host_slots (host, token, expires) VALUES (:host, :token, :expires)",
