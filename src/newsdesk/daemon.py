@@ -31,7 +31,7 @@ from newsdesk.parsing import Parsers
 from newsdesk.pipeline import (
     Politeness,
     Sessions,
-    blocked_reason,
+    not_now_reason,
     publish_changes,
     refresh_source,
 )
@@ -257,10 +257,9 @@ class Daemon:
         source = self.config.source(name)
         state = self.store.source_state(name)
         now = self.now()
-        reason = blocked_reason(source, state, now)
-        due = next_due(source, state, now)
-        if reason or (state.failures and due is not None and due > now):
-            log.debug("skip %s: %s", name, reason or f"backing off until {due}")
+        reason = not_now_reason(source, state, now)
+        if reason:
+            log.debug("skip %s: %s", name, reason)
             return
         if self.dispatcher is not None:  # a worker refreshes it; the store tells what changed
             self.dispatcher.send(name, now)

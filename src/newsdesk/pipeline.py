@@ -45,7 +45,7 @@ from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreRes
 from newsdesk.parsing import Parsers
 from newsdesk.publish import PublishReport
 from newsdesk.publish.manifest import is_current, output_state, remember
-from newsdesk.schedule import disabled_by_gone
+from newsdesk.schedule import disabled_by_gone, next_due
 from newsdesk.store import Store, store_failure
 from newsdesk.store.opening import open_store
 
@@ -611,6 +611,16 @@ def blocked_reason(source: SourceConfig, state: SourceState, now: datetime) -> s
     if state.retry_after and state.retry_after > now:
         return f"source {source.name!r}: the site asked to wait until {state.retry_after.isoformat()}"
     return None
+
+
+def not_now_reason(source: SourceConfig, state: SourceState, now: datetime) -> str | None:
+    """Why a due job must not refresh the source yet: blocked, or backing off after failures (the
+    daemon's job and a worker's task both ask, the worker with a newer view of the store)."""
+    reason = blocked_reason(source, state, now)
+    due = next_due(source, state, now)
+    if reason is None and state.failures and due is not None and due > now:
+        reason = f"backing off until {due}"
+    return reason
 
 
 def refresh_all(

@@ -109,7 +109,7 @@ def workers_lines(view: WorkersView, zone: str) -> list[str]:
             row.host,
             str(row.concurrency),
             f"{moment_text(row.heartbeat, zone)} ({_ago(view.now, row.heartbeat)})",
-            "alive" if view.alive(row) else "stopped" if row.stopped else "gone",
+            view.state(row),
         ]
         for row in view.workers
     ]

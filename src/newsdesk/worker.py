@@ -145,8 +145,7 @@ def _refresh_task(task: Any, name: str) -> str:
 
 def refresh_delivered(config: Config, rt: Runtime, task_id: str, name: str, worker: str) -> str:
     """Run a delivered task once; what happened, in a word (the worker's log shows it)."""
-    from newsdesk.pipeline import blocked_reason, refresh_source
-    from newsdesk.schedule import next_due
+    from newsdesk.pipeline import not_now_reason, refresh_source
 
     db = rt.store.db
     if not tasks.start(db, task_id, name, worker, utc_now()):
@@ -158,11 +157,7 @@ def refresh_delivered(config: Config, rt: Runtime, task_id: str, name: str, work
         log.error("%s", error)
         tasks.finish(db, task_id, utc_now(), error)
         return "unknown source"
-    now = utc_now()
-    state = rt.store.source_state(name)
-    reason = blocked_reason(source, state, now)
-    due = next_due(source, state, now)
-    if reason or (state.failures and due is not None and due > now):
+    if not_now_reason(source, rt.store.source_state(name), utc_now()):
         tasks.finish(db, task_id, utc_now(), None)
         return "skipped"  # the scheduler's view was older: the site asked to wait, or we back off
     try:

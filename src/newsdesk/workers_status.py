@@ -34,6 +34,10 @@ class WorkersView:
         assert self.now is not None
         return worker_alive(worker.heartbeat, worker.stopped, self.now)
 
+    def state(self, worker: tasks.WorkerRow) -> str:
+        """alive, stopped (said goodbye) or gone (silent past ALIVE)."""
+        return "alive" if self.alive(worker) else "stopped" if worker.stopped else "gone"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "queue": self.queue,
@@ -55,7 +59,7 @@ class WorkersView:
                     "processes": row.concurrency,
                     "started": row.started.isoformat(),
                     "last_heartbeat": row.heartbeat.isoformat(),
-                    "state": "alive" if self.alive(row) else "stopped" if row.stopped else "gone",
+                    "state": self.state(row),
                 }
                 for row in self.workers
             ],

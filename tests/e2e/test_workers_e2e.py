@@ -232,6 +232,17 @@ def check_limits_at_the_sites(sites: Sites) -> None:
     assert min(tightest) < 1.5 * HOST_DELAY, "no request ever waited for its host: the test tested nothing"
 
 
+def kill_in_a_refresh(processes: Processes, database: str, process: str, worker: str) -> None:
+    """kill -9 a worker as soon as the store shows it running a refresh."""
+
+    def busy() -> bool:
+        running = f"SELECT 1 FROM tasks WHERE worker LIKE '{worker}@%' AND state = 'running'"
+        return bool(query(database, running))
+
+    wait_for(f"{worker} runs a refresh", busy, 60, processes)
+    processes.kill(process)
+
+
 @contextmanager
 def network(tmp_path: Path, hosts: int) -> Iterator[tuple[Sites, Processes]]:
     sites = Sites([f"127.0.0.{10 + n}" for n in range(hosts)])
@@ -261,11 +272,7 @@ def test_a_scheduler_a_standby_and_three_workers_on_redis_and_postgresql(tmp_pat
         processes.start("standby", standby, "daemon")
 
         # kill -9 worker 1 while it runs a refresh: its task must be delivered again and stored once.
-        def w1_busy() -> bool:
-            return bool(query(database, "SELECT 1 FROM tasks WHERE worker LIKE 'w1@%' AND state = 'running'"))
-
-        wait_for("worker 1 runs a refresh", w1_busy, 60, processes)
-        processes.kill("worker1")
+        kill_in_a_refresh(processes, database, "worker1", "w1")
         refreshed = "SELECT count(*) FROM sources WHERE last_success IS NOT NULL"
         assert count(database, refreshed) < sources // 2  # the round has just begun
 
@@ -314,12 +321,7 @@ def test_rabbitmq_redelivers_a_killed_workers_task_at_once(tmp_path: Path) -> No
         processes.start("worker1", config, "worker", "--concurrency", "2", "--name", "w1")
         processes.start("worker2", config, "worker", "--concurrency", "2", "--name", "w2")
         processes.start("scheduler", config, "daemon")
-
-        def w1_busy() -> bool:
-            return bool(query(database, "SELECT 1 FROM tasks WHERE worker LIKE 'w1@%' AND state = 'running'"))
-
-        wait_for("worker 1 runs a refresh", w1_busy, 60, processes)
-        processes.kill("worker1")
+        kill_in_a_refresh(processes, database, "worker1", "w1")
         expected = sites.expected_links(sources)
         wait_for(
             "every story published",

@@ -9,6 +9,7 @@ the lease runs out. Clocks: Redis's own (`TIME`), or the database's, so machines
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -107,8 +108,6 @@ class SharedHostLimiter:
     def _hold(self, token: str, host: str) -> None:
         """Keep the slot's lease alive while it is held (a thread per process, started on first use;
         a forked pool process starts its own)."""
-        import os
-
         with self._held_lock:
             self._held[token] = host
             if self._renewer is None or self._renewer_pid != os.getpid() or not self._renewer.is_alive():
