@@ -1,0 +1,191 @@
+"""Finding the news on a page without selectors, cheapest and surest first: structured data
+(JSON-LD, microdata, h-entry), application state, then repeated structure.
+
+`discover_page` is pure (a fetched page in, a Discovery out): `newsdesk discover` prints what it
+found as a source for config.yaml, and `type: auto` sources run it at every refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsdesk.config import SelectConfig
+from newsdesk.errors import ExtractError
+from newsdesk.extract.discover.blocks import Block, Page, chosen_blocks, find_blocks, single_cards
+from newsdesk.extract.discover.fields import field_selectors, item_selector
+from newsdesk.extract.discover.records import Found, state_items, structured_items
+from newsdesk.extract.html import base_url, extract_html, parse_html
+from newsdesk.markup import visible_text
+from newsdesk.models import Page as FetchedPage
+from newsdesk.models import RawItem
+
+SHELL_TEXT = 200  # characters: less visible text than this, and scripts, is an app shell
+DATA_COVERED = 0.8  # share of the data's stories the cards show for the cards (and selectors) to win
+
+
+@dataclass
+class Discovery:
+    """What a page holds: the stories, how they were found, and the selectors when cards hold them."""
+
+    url: str
+    method: str  # "html", "json-ld", "microdata", "h-entry", "state:<where>", or "" for nothing
+    items: list[RawItem]
+    select: SelectConfig | None = None  # None: no selectors read these cards (use type: auto)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None  # why nothing was found, in one line
+
+    @property
+    def recipe(self) -> str:
+        """How the stories were read, compared between refreshes of a `type: auto` source."""
+        if self.select is None:
+            return self.method
+        parts = [f"{name}: {getattr(self.select, name)}" for name in SELECT_FIELDS if getattr(self.select, name)]
+        return "html; " + "; ".join(parts)
+
+
+SELECT_FIELDS = ("item", "title", "link", "summary", "date", "category", "image")
+
+
+def discover_page(page: FetchedPage, source: str) -> Discovery:
+    """Raise ExtractError only for a page that cannot be parsed; an empty result names its problem."""
+    document = parse_html(page, source)
+    base = base_url(document, page.url)
+    data = structured_items(document, base, source, page.url) + state_items(document, base, source, page.url)
+    reading = Page(document, page.url, base)
+    blocks = find_blocks(reading)
+    chosen = chosen_blocks(blocks)
+    single = single_cards(reading, chosen)
+    news = chosen + ([single] if single is not None else [])
+    candidates = [_block_data(block, block in news) for block in [*news, *(b for b in blocks if b not in news)][:12]]
+    candidates += [_data_candidate(found) for found in data]
+    best_data = max(data, key=lambda found: len(found.items), default=None)
+    cards = [card for block in news for card in block.cards]
+    card_links = {card.link for card in cards}
+    if best_data is not None:
+        data_links = {item.link for item in best_data.items}
+        if not cards or len(data_links & card_links) < DATA_COVERED * len(data_links):
+            return Discovery(page.url, best_data.method, best_data.items, None, candidates)
+    if not cards:
+        return Discovery(page.url, "", [], None, candidates, problem=_why_nothing(document, page.url))
+    select = _selectors(reading, news, page, source, card_links)
+    if select is not None:
+        found = extract_html(page, source, select)
+        items = _distinct(found)
+    else:
+        items = _distinct([_raw_item(card.link, card.title, source, page.url) for card in cards])
+    return Discovery(page.url, "html", items, select, candidates)
+
+
+def _selectors(
+    reading: Page, news: list[Block], page: FetchedPage, source: str, links: set[str]
+) -> SelectConfig | None:
+    """One select: for all the news blocks, kept only when extracting with it gives the same stories."""
+    items: list[str] = []
+    per_block: list[dict[str, str]] = []
+    for block in news:
+        css = item_selector(reading, block)
+        if css is None:
+            return None
+        items.append(css)
+        per_block.append(field_selectors(block))
+    for scoped in (False, True):
+        select = _joined(items, per_block, scoped=scoped)
+        if select is not None and _reproduces(page, source, select, links):
+            return select
+    return None
+
+
+def _joined(items: list[str], per_block: list[dict[str, str]], *, scoped: bool) -> SelectConfig | None:
+    """Every block's selectors as one: `a, b` per field; scoped by each block's card when asked."""
+    fields: dict[str, list[str]] = {}
+    for item, selectors in zip(items, per_block, strict=True):
+        card = item.replace(">", " ").split()[-1]
+        for name, css in selectors.items():
+            text = css if not scoped or len(items) == 1 else _scope(card, css)
+            if text is None:
+                return None
+            if text not in fields.setdefault(name, []):
+                fields[name].append(text)
+    if "title" not in fields and "link" not in fields:
+        return None
+    joined: dict[str, str] = {}
+    for name, texts in fields.items():
+        attributes = {text.rpartition("@")[2] if "@" in text else "" for text in texts}
+        if len(attributes) > 1:
+            return None  # `a@href, b` cannot be one selector
+        attribute = attributes.pop()
+        css = [text.rpartition("@")[0] if attribute else text for text in texts]
+        if any(not part for part in css):
+            if len(css) > 1:
+                return None
+            joined[name] = f"@{attribute}"
+            continue
+        joined[name] = ", ".join(css) + (f"@{attribute}" if attribute else "")
+    return SelectConfig(item=", ".join(items), **joined)
+
+
+def _scope(card: str, css: str) -> str | None:
+    if css.startswith("@"):
+        return None
+    return f"{card} {css}"
+
+
+def _reproduces(page: FetchedPage, source: str, select: SelectConfig, links: set[str]) -> bool:
+    try:
+        found = _distinct(extract_html(page, source, select))
+    except (ExtractError, ValueError):
+        return False
+    return {(item.link or "").split("#", 1)[0] for item in found} == links and all(item.title for item in found)
+
+
+def _distinct(found: list[RawItem]) -> list[RawItem]:
+    """One item per story link, the first card's (a carousel's clone folds into it)."""
+    seen: dict[str, RawItem] = {}
+    for item in found:
+        if item.link and (item.title or item.link):
+            seen.setdefault(item.link.split("#", 1)[0], item)
+    return list(seen.values())
+
+
+def _raw_item(link: str, title: str, source: str, page_url: str) -> RawItem:
+    return RawItem(source=source, page_url=page_url, title=title, link=link)
+
+
+def _block_data(block: Block, chosen: bool) -> dict[str, Any]:
+    card = block.cards[0]
+    return {
+        "kind": "block",
+        "chosen": chosen,
+        "score": block.score,
+        "cards": len(block.cards),
+        "element": card.element.tag + "".join(f".{name}" for name in (card.element.get("class") or "").split()),
+        "sample": {"title": card.title, "link": card.link},
+        "why": block.reasons + ([block.rejected] if block.rejected and not chosen else []),
+    }
+
+
+def _data_candidate(found: Found) -> dict[str, Any]:
+    sample = found.items[0]
+    return {
+        "kind": found.method,
+        "cards": len(found.items),
+        "sample": {"title": sample.title, "link": sample.link},
+        "why": [f"{len(found.items)} stories in the page's {found.method} data"],
+    }
+
+
+def _why_nothing(document: Any, url: str) -> str:
+    """One line: an app shell, a login wall, or no repeated structure."""
+    body = next(document.iter("body"), None)
+    text = visible_text(body) if body is not None else ""
+    scripts = sum(1 for _ in document.iter("script"))
+    if any((field.get("type") or "").lower() == "password" for field in document.iter("input")):
+        return f"{url} shows a login form (a password field): newsdesk reads public pages only"
+    if len(text) < SHELL_TEXT and scripts:
+        return (
+            f"{url} is an empty shell built by JavaScript ({len(text)} characters of text, {scripts} "
+            "script(s)) and carries no stories as data: it needs a browser to show its news"
+        )
+    links = sum(1 for _ in document.iter("a"))
+    return f"no repeated block of story links on {url} ({links} links, none in cards of one shape)"

@@ -1,0 +1,377 @@
+"""Repeated structure: the blocks of a page whose cards each lead to one story.
+
+Links are grouped by where they sit (the tag and stable classes of every ancestor), so the title links
+of a grid, of a carousel and of a "more news" list form three groups, and cousins (cards spread over
+rows) fall into one. A group's cards are the highest ancestors that each hold one story. Blocks are
+then scored by what their cards carry (a heading, a date, an image, a summary raise the score; menus,
+footers, share buttons and short link texts lower it) and explained, so `discover --json` says why.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from newsdesk.extract.discover.words import (
+    UTILITY_TEXT,
+    chrome_reason,
+    is_heading,
+    stable_classes,
+)
+from newsdesk.extract.html import absolute_url
+from newsdesk.markup import visible_text
+
+MAX_CARD_DEPTH = 6  # levels above a link that a card may be
+MIN_CARDS = 2
+MIN_SCORE = 2.5
+RELATIVE_SCORE = 0.25  # of the best block's score: the carousel and the "more news" list of a grid page
+SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "select", "option", "svg"})
+
+
+@dataclass
+class Card:
+    element: HtmlElement
+    link: str
+    anchor: HtmlElement  # the link read as the story's
+    title: str
+    title_element: HtmlElement
+
+
+@dataclass
+class Block:
+    """Cards of one shape in one place, with the score and the reasons behind it."""
+
+    cards: list[Card]
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    rejected: str | None = None  # why it is not news, when it is not
+
+    @property
+    def elements(self) -> list[HtmlElement]:
+        return [card.element for card in self.cards]
+
+
+class Page:
+    """A parsed page, with the facts every block reads cached."""
+
+    def __init__(self, document: HtmlElement, url: str, base: str) -> None:
+        self.document = document
+        self.url = url
+        self.base = base
+        self.host = urlsplit(url).hostname or ""
+        self._signature: dict[HtmlElement, tuple[str, ...]] = {}
+
+    def signature(self, element: HtmlElement) -> tuple[str, ...]:
+        """The tag and stable classes of the element and every ancestor: where it sits, as a shape."""
+        found = self._signature.get(element)
+        if found is None:
+            parent = element.getparent()
+            own = element.tag + "".join(f".{name}" for name in sorted(stable_classes(element)))
+            found = (*self.signature(parent), own) if parent is not None else (own,)
+            self._signature[element] = found
+        return found
+
+    def link_of(self, anchor: HtmlElement) -> str | None:
+        """The absolute http(s) address an anchor leads to, without its fragment; None for links that
+        lead nowhere new (this page, javascript:, mailto:)."""
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+            return None
+        url = absolute_url(self.base, href).split("#", 1)[0]
+        if not url.startswith(("http://", "https://")) or url.rstrip("/") == self.url.split("#")[0].rstrip("/"):
+            return None
+        return url
+
+
+def anchors(page: Page) -> Iterator[tuple[HtmlElement, str]]:
+    for anchor in page.document.iter("a", "area"):
+        if any(ancestor.tag in SKIPPED for ancestor in anchor.iterancestors()):
+            continue
+        link = page.link_of(anchor)
+        if link is not None:
+            yield anchor, link
+
+
+def find_blocks(page: Page) -> list[Block]:
+    """Every block of at least two cards, scored, best first (rejected ones included, last)."""
+    groups: dict[tuple[str, ...], list[tuple[HtmlElement, str]]] = {}
+    for anchor, link in anchors(page):
+        groups.setdefault(page.signature(anchor), []).append((anchor, link))
+    blocks: dict[tuple[HtmlElement, ...], Block] = {}
+    for members in groups.values():
+        if len({link for _, link in members}) < MIN_CARDS:
+            continue
+        elements = _cards_of(members)
+        if elements is None:
+            continue
+        key = tuple(elements)
+        if key in blocks:
+            continue
+        cards = [card for card in (_read_card(page, element) for element in elements) if card is not None]
+        if len({card.link for card in cards}) >= MIN_CARDS:
+            blocks[key] = score_block(page, Block(cards))
+    ranked = sorted(blocks.values(), key=lambda block: -block.score)
+    return _without_nested(ranked)
+
+
+def _cards_of(members: list[tuple[HtmlElement, str]]) -> list[HtmlElement] | None:
+    """The highest ancestor of each link that holds that link's story only, at one level for all."""
+    under: dict[HtmlElement, set[str]] = {}
+    chains = []
+    for anchor, link in members:
+        chain = [anchor, *list(anchor.iterancestors())[:MAX_CARD_DEPTH]]
+        chains.append((chain, link))
+        for element in chain:
+            under.setdefault(element, set()).add(link)
+    level = MAX_CARD_DEPTH
+    for chain, _ in chains:
+        own = 0
+        while own + 1 < len(chain) and len(under[chain[own + 1]]) == 1 and chain[own + 1].tag != "body":
+            own += 1
+        level = min(level, own)
+    elements: list[HtmlElement] = []
+    seen: set[HtmlElement] = set()
+    for chain, _ in chains:
+        element = chain[min(level, len(chain) - 1)]
+        if element not in seen:
+            seen.add(element)
+            elements.append(element)
+    return elements
+
+
+def _read_card(page: Page, card: HtmlElement) -> Card | None:
+    """The card's story: the address most of its links lead to, a heading's link before others, and
+    the title a reader sees on it (the heading, else the longest text of a link to the story)."""
+    links: dict[str, list[HtmlElement]] = {}
+    candidates = [card] if card.tag in ("a", "area") else []
+    candidates += list(card.iter("a", "area"))
+    for anchor in candidates:
+        link = page.link_of(anchor)
+        text = _anchor_text(anchor)
+        if link is None or UTILITY_TEXT.match(text) or DATE_TEXT.match(text):
+            continue
+        if anchor is not card and chrome_reason(anchor, stop=card):
+            continue  # a share bar or a tag list inside the card
+        links.setdefault(link, []).append(anchor)
+    if not links:
+        return None
+
+    def weight(item: tuple[str, list[HtmlElement]]) -> tuple[int, int, int, int]:
+        link, found = item
+        in_heading = any(_heading_of(anchor, card) is not None for anchor in found)
+        text = max(len(_anchor_text(anchor)) for anchor in found)
+        about_stories = bool(TAXONOMY.search(urlsplit(link).path))
+        return (in_heading, not about_stories, len(found), min(text, 80))
+
+    link, found = max(links.items(), key=weight)
+    for anchor in found:
+        heading = _heading_of(anchor, card)
+        if heading is not None:
+            title = visible_text(heading)
+            if title:
+                return Card(card, link, anchor, title, heading)
+    anchor = max(found, key=lambda element: len(_anchor_text(element)))
+    title = _anchor_text(anchor)
+    if not title:
+        heading = next((element for element in card.iter() if is_heading(element)), None)
+        if heading is None or not visible_text(heading):
+            return None
+        return Card(card, link, anchor, visible_text(heading), heading)
+    return Card(card, link, anchor, title, anchor)
+
+
+def _anchor_text(anchor: HtmlElement) -> str:
+    text = visible_text(anchor)
+    if text:
+        return text
+    return (anchor.get("title") or anchor.get("aria-label") or "").strip()
+
+
+def _heading_of(anchor: HtmlElement, card: HtmlElement) -> HtmlElement | None:
+    """The heading the link is in, or that is the only content of the link."""
+    for element in (anchor, *anchor.iterancestors()):
+        if is_heading(element):
+            return element
+        if element is card:
+            break
+    inner = [element for element in anchor.iterdescendants() if is_heading(element)]
+    return inner[0] if len(inner) == 1 else None
+
+
+WORD = re.compile(r"\w+")
+# Paths of listings about stories rather than of stories: tags, categories, authors, searches, archives.
+TAXONOMY = re.compile(
+    r"/(?:tags?|labels?|category|categories|categorie|kategorie|rubrique|topics?|themen|author|authors|"
+    r"autor|auteur|user|users|profile|search|suche|recherche|page)(?:/|$)|/(?:19|20)\d{2}/\d{1,2}/?$|"
+    r"/(?:19|20)\d{2}/?$",
+    re.IGNORECASE,
+)
+# A link whose text is a date ("5 hours ago", "12 March 2024") dates the story; it does not title it.
+DATE_TEXT = re.compile(
+    r"^\s*(?:\d+\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago|"
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.?\s+\w+\.?\s+\d{4}|\w+\.?\s+\d{1,2},?\s+\d{4})\s*$",
+    re.IGNORECASE,
+)
+DATE_HINT = re.compile(r"\d{1,4}[./-]\d{1,2}|\b\d{1,2}\s*\w{3,}\.?\s*\d{2,4}\b|\b(?:19|20)\d{2}\b|\bago\b")
+
+
+def score_block(page: Page, block: Block) -> Block:
+    """How much a block looks like news: how many distinct stories, and what each card carries."""
+    cards = block.cards
+    count = len(cards)
+    distinct = len({card.link for card in cards})
+    words = sorted(len(WORD.findall(card.title)) for card in cards)
+    median_words = words[len(words) // 2]
+    shares = {
+        "heading": sum(is_heading(card.title_element) for card in cards) / count,
+        "date": sum(_has_date(card.element) for card in cards) / count,
+        "image": sum(_has_image(card.element) for card in cards) / count,
+        "summary": sum(_has_summary(card) for card in cards) / count,
+    }
+    shares["long title"] = sum(len(WORD.findall(card.title)) >= 4 for card in cards) / count
+    same_site = sum(_same_site(page.host, card.link) for card in cards) / count
+    taxonomy = sum(bool(TAXONOMY.search(urlsplit(card.link).path)) for card in cards) / count
+    score = math.sqrt(distinct) * (1 + sum(shares.values()))
+    reasons = [f"{distinct} distinct stories in {count} cards"]
+    reasons += [f"{share:.0%} with a {name}" for name, share in shares.items() if share]
+    if median_words < 2:
+        score *= 0.05
+        reasons.append("titles of one word (a menu or tags?)")
+    elif median_words < 3:
+        score *= 0.5
+        reasons.append("titles of two words")
+    elif median_words > 40:
+        score *= 0.3
+        reasons.append("titles longer than 40 words (text, not cards)")
+    if taxonomy > 0.5:
+        score *= 0.1
+        reasons.append(f"{taxonomy:.0%} of the links lead to tags, categories, authors or archives")
+    if same_site < 0.5:
+        score *= 0.8
+        reasons.append(f"{1 - same_site:.0%} of the links lead to other sites")
+    if distinct < count * 0.6 and count > 3:
+        score *= 0.5
+        reasons.append("the same links repeat across cards")
+    chrome = chrome_reason(cards[0].element)
+    if chrome:
+        score *= chrome[1]
+        reasons.append(chrome[0])
+    block.score = round(score, 2)
+    block.reasons = reasons
+    if score < MIN_SCORE:
+        block.rejected = "too weak: " + (chrome[0] if chrome else "few stories, or cards with little but a link")
+    return block
+
+
+def _same_site(host: str, link: str) -> bool:
+    other = urlsplit(link).hostname or ""
+    return bool(host) and (other == host or other.endswith("." + host) or host.endswith("." + other))
+
+
+def _has_date(card: HtmlElement) -> bool:
+    if next(card.iter("time"), None) is not None:
+        return True
+    return any(
+        DATE_HINT.search(visible_text(element))
+        for element in card.iter()
+        if isinstance(element.tag, str)
+        and any("date" in name or "time" in name for name in (element.get("class") or "").lower().split())
+    )
+
+
+def _has_image(card: HtmlElement) -> bool:
+    return next(card.iter("img", "picture"), None) is not None
+
+
+def _has_summary(card: Card) -> bool:
+    return len(visible_text(card.element)) >= len(card.title) + 60
+
+
+def _without_nested(ranked: list[Block]) -> list[Block]:
+    """A block whose cards hold (or sit in) a better block's cards is the same news seen at another
+    level: only the better one is kept."""
+    kept: list[Block] = []
+    taken: set[HtmlElement] = set()
+    for block in ranked:
+        inside = {element for card in block.elements for element in (card, *card.iterancestors())}
+        inside |= {element for card in block.elements for element in card.iterdescendants()}
+        if inside & taken:
+            continue
+        kept.append(block)
+        taken |= set(block.elements)
+    return kept
+
+
+def chosen_blocks(blocks: list[Block]) -> list[Block]:
+    """The blocks that hold news: strong enough, and not far below the best one."""
+    strong = [block for block in blocks if block.rejected is None]
+    if not strong:
+        return []
+    best = strong[0].score
+    chosen = []
+    for block in strong:
+        if block.score >= best * RELATIVE_SCORE:
+            chosen.append(block)
+        else:
+            block.rejected = f"far below the best block ({block.score:g} against {best:g})"
+    return chosen
+
+
+CARD_WORDS = re.compile(r"teaser|card|story|entry|post|(?:^|[-_\s])(?:item|news|article|tile)(?:$|[-_\s]|s\b)", re.I)
+
+
+def single_cards(page: Page, chosen: list[Block]) -> Block | None:
+    """Stories shown once in their own shape: the lead teaser above a list, an article card beside a
+    list item. Looked for where the chosen blocks are (the page's <main>, else around them), or on the
+    whole page when there is no block; each must have a title of two words or more and lead to a story
+    of this site that no block holds."""
+    taken = {element for block in chosen for element in block.elements}
+    known = {card.link for block in chosen for card in block.cards}
+    region = _region(page, chosen)
+    if region is None:
+        return None
+    inside_taken = set(taken)
+    for element in taken:
+        inside_taken.update(element.iterdescendants())
+        inside_taken.update(element.iterancestors())
+    cards: list[Card] = []
+    claimed: set[HtmlElement] = set()
+    for element in region.iter():
+        if not isinstance(element.tag, str) or element in inside_taken or element in claimed:
+            continue
+        if not (element.tag == "article" or CARD_WORDS.search(element.get("class") or "") or is_heading(element)):
+            continue
+        if any(ancestor in claimed for ancestor in element.iterancestors()):
+            continue
+        if chrome_reason(element, stop=region.getparent()):
+            continue
+        card = _read_card(page, element)
+        if card is None or card.link in known or not _same_site(page.host, card.link):
+            continue
+        if len(WORD.findall(card.title)) < 2 or TAXONOMY.search(urlsplit(card.link).path):
+            continue
+        if sum(1 for _ in element.iter("a")) > 12:
+            continue  # a section of the page, not a card
+        known.add(card.link)
+        claimed.add(element)
+        cards.append(card)
+    if not cards:
+        return None
+    block = Block(cards, score=float(len(cards)), reasons=[f"{len(cards)} stories shown once, each in its own shape"])
+    return block
+
+
+def _region(page: Page, chosen: list[Block]) -> HtmlElement | None:
+    body = next(page.document.iter("body"), None)
+    if not chosen:
+        return body
+    best = chosen[0].elements[0]
+    main = next((ancestor for ancestor in best.iterancestors() if ancestor.tag == "main" or ancestor.get("role") == "main"), None)
+    if main is not None:
+        return main
+    return None

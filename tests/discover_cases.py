@@ -1,0 +1,148 @@
+"""The pages `discover` is scored on, with what each really lists, and the scoring itself.
+
+Two sets: the real pages other projects keep as fixtures (../shared/discover-corpus, never copied here;
+their recorded expectation is one extractor's opinion, corrected below where it is wrong, each with its
+reason), and pages of our own writing under tests/fixtures/discover/ (each with an `.expected.json`).
+Used by tests/test_discover_corpus.py and by bench/discover.py, which prints the per-page table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "discover-corpus"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "discover"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the fixtures' "today", for relative dates
+
+
+@dataclass
+class Case:
+    name: str
+    path: Path
+    url: str
+    language: str
+    links: list[str]  # every story the page lists, in page order
+    titles: dict[str, str] = field(default_factory=dict)  # link -> title, where known
+    dates: dict[str, str] = field(default_factory=dict)  # link -> YYYY-MM-DD in the page's zone
+    by_path: bool = False  # compare paths: the recording resolved links against the wrong host
+    precision: bool = True  # False: only some of the stories are known, extra items cannot be judged
+    timezone: str = "UTC"
+    why: str = ""
+
+
+def corpus_cases() -> Iterator[Case]:
+    """The real pages, each scored against what it lists (hand_read where the recording is partial
+    or wrong)."""
+    for entry in json.loads((CORPUS / "cases.json").read_text(encoding="utf-8")):
+        expected = entry["expected"]
+        url = entry["page_url"] or expected["base_url"]
+        hand = entry.get("hand_read")
+        links = list(dict.fromkeys(hand["links"] if hand else expected["links"]))
+        titles = dict(zip(hand["links"], hand["titles"], strict=False)) if hand and hand.get("titles") else {}
+        if not titles and expected["titles"]:
+            titles = dict(zip(expected["links"], expected["titles"], strict=False))
+        case = Case(entry["file"].removesuffix(".html"), CORPUS / entry["file"], url, entry["language"], links, titles)
+        case.precision = entry["expected"]["asserted"] != "first item only (articles[0])" or bool(hand)
+        _correct(case, entry)
+        yield case
+
+
+def _correct(case: Case, entry: dict[str, object]) -> None:
+    """Where the recording is not what the page lists (see the corpus README), what it does list."""
+    if case.name == "paulgraham-com-articles":
+        # The intro sentence repeats 3 essays of the table; the footer "RSS feed" link is no essay.
+        case.links = [link for link in case.links if not link.endswith("/rss.html")]
+        case.why = "the 193 essays of the table (recording: + the RSS link)"
+    elif case.name in ("telepolis-de", "open-spotify-com-show"):
+        case.by_path = True
+        case.why = "compared by path (recording resolved against the wrong host)"
+        if case.name == "telepolis-de":
+            lead = "/tp/features/Nieten-Loser-und-Versager-Und-das-Bundeswehrmodel-Markus-Soeder-4959467.html"
+            case.links.insert(0, "https://www.heise.de" + lead)
+            case.why += "; + the lead teaser the recording misses"
+    elif case.name == "derstandard-at":
+        # A multi-section front page: every teaser's story is a story of the page.
+        html = case.path.read_text(encoding="utf-8")
+        found = re.findall(r'href="(/(?:story|jetzt/livebericht)/\d+/[^"#?]+)"', html)
+        case.links = list(dict.fromkeys("https://www.derstandard.at" + path for path in found))
+        case.precision = True
+        case.why = "every /story/ and live report link of the front page (recording: the first only)"
+    elif case.name == "html2rss-wordpress-api-index":
+        # The second item comes from the /wp-json/ API, which is not here: the page shows one post.
+        case.links = case.links[:1]
+        case.titles = {link: title for link, title in case.titles.items() if link in case.links}
+        case.why = "the one post the HTML shows (the other is in the WordPress API, not here)"
+
+
+def fixture_cases() -> Iterator[Case]:
+    for expected_file in sorted(FIXTURES.glob("*.expected.json")):
+        data = json.loads(expected_file.read_text(encoding="utf-8"))
+        items = data["items"]
+        yield Case(
+            expected_file.name.removesuffix(".expected.json"),
+            expected_file.with_name(expected_file.name.removesuffix(".expected.json") + ".html"),
+            data["url"],
+            data["language"],
+            [item["link"] for item in items],
+            {item["link"]: item["title"] for item in items},
+            {item["link"]: item["date"] for item in items if item.get("date")},
+            timezone=data.get("timezone", "UTC"),
+        )
+
+
+@dataclass
+class Score:
+    name: str
+    expected: int
+    found: int
+    hits: int
+    extra: int | None
+    titles_right: int
+    titles_known: int
+    dates_right: int
+    dates_known: int
+    method: str
+    seconds: float = 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.hits / self.expected if self.expected else 1.0
+
+
+def key(link: str, by_path: bool) -> str:
+    parts = urlsplit(link)
+    path = parts.path.rstrip("/") or "/"
+    query = "&".join(segment for segment in parts.query.split("&") if segment)
+    query = f"?{query}" if query else ""
+    return path + query if by_path else f"{parts.scheme}://{parts.netloc}{path}{query}"
+
+
+def score(case: Case, items: list[dict[str, str | None]], method: str) -> Score:
+    """Recall and extra items by link; titles exact; dates as the day in the page's zone."""
+    want = {key(link, case.by_path): link for link in case.links}
+    got: dict[str, dict[str, str | None]] = {}
+    for item in items:
+        if item.get("url"):
+            got.setdefault(key(str(item["url"]), case.by_path), item)
+    hits = [k for k in want if k in got]
+    titles = {key(link, case.by_path): title for link, title in case.titles.items()}
+    dates = {key(link, case.by_path): day for link, day in case.dates.items()}
+    return Score(
+        case.name,
+        len(want),
+        len(got),
+        len(hits),
+        len(set(got) - set(want)) if case.precision else None,
+        sum(1 for k, title in titles.items() if k in got and got[k].get("title") == title),
+        len(titles),
+        sum(1 for k, day in dates.items() if k in got and (got[k].get("day") or "") == day),
+        len(dates),
+        method,
+    )
