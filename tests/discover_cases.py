@@ -48,7 +48,9 @@ def corpus_cases() -> Iterator[Case]:
         titles = dict(zip(hand["links"], hand["titles"], strict=False)) if hand and hand.get("titles") else {}
         if not titles and expected["titles"]:
             titles = dict(zip(expected["links"], expected["titles"], strict=False))
-        case = Case(entry["file"].removesuffix(".html"), CORPUS / entry["file"], url, entry["language"], links, titles)
+        case = Case(
+            entry["file"].removesuffix(".html"), CORPUS / entry["file"], url, entry["language"], links, titles
+        )
         case.precision = entry["expected"]["asserted"] != "first item only (articles[0])" or bool(hand)
         _correct(case, entry)
         yield case

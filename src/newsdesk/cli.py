@@ -36,6 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("run", "refresh every source once, then publish the feeds")
     command("check", "validate the config file")
+    discover = command(
+        "discover", "find the stories on a page and print a ready source for config.yaml; stores nothing"
+    )
+    discover.add_argument("url", help="the page's address (http(s), or a file path)")
+    discover.add_argument(
+        "--json", action="store_true", help="print the source, items and candidates as JSON"
+    )
+    discover.add_argument("--language", help="the page's language for its dates (default: its <html lang>)")
+    discover.add_argument("--name", help="the source's name (default: made from the address)")
     preview = command("preview", "fetch and extract one source and show its items; stores nothing")
     preview.add_argument("source", help="the source's name in the config")
     preview.add_argument("--json", action="store_true", help="print the same as JSON")
@@ -104,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from newsdesk.config import load_config
 
+        if args.command == "discover":
+            return _discover(args)
         config = load_config(args.config)
         if args.command == "check":
             return _check(config)
@@ -172,6 +183,17 @@ def _check(config: Config) -> int:
     for note in notes:
         print(note)
     return EXIT_OK
+
+
+def _discover(args: argparse.Namespace) -> int:
+    """Works before there is a config.yaml: a page is read with the default fetch settings then."""
+    from newsdesk.config import default_config, load_config
+    from newsdesk.discover import discover_command
+
+    config = load_config(args.config) if args.config.exists() else default_config(args.config)
+    return discover_command(
+        config, args.url, sys.stdout, sys.stderr, as_json=args.json, language=args.language, name=args.name
+    )
 
 
 def _preview(config: Config, name: str, *, as_json: bool) -> int:

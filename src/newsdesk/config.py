@@ -311,7 +311,7 @@ class SourceConfig:
     __pydantic_config__ = STRICT
 
     name: Annotated[str, Check(_source_name)]
-    type: Literal["html", "feed", "items"]
+    type: Literal["html", "feed", "items", "auto"]  # auto: `discover` at every refresh, no selectors
     url: str | None = None
     urls: tuple[str, ...] | None = None
     every: Annotated[str, Check(_duration)] | None = None
@@ -406,6 +406,12 @@ class Config:
         file = Path(address)
         file = file if file.is_absolute() else self.base_dir / file
         return file.resolve().as_uri()
+
+
+def default_config(path: Path) -> Config:
+    """The settings a command uses where there is no config file yet (`discover` on a first day)."""
+    site = SiteConfig(title="newsdesk", url="https://example.org/", author="newsdesk")
+    return Config(site=site, path=path.resolve())
 
 
 def default_category_title(category_id: str) -> str:

@@ -243,7 +243,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[Location, str]]:
                 for field in ("item", "title"):
                     if select.get(field) is None:
                         problems.append(((*where, "select", field), "required for an html source"))
-        elif select is not None and source.get("type") in ("feed", "items"):
+        elif select is not None and source.get("type") in ("feed", "items", "auto"):
             problems.append(
                 ((*where, "select"), f"only html sources take select (type is {source.get('type')})")
             )

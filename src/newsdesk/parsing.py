@@ -39,15 +39,25 @@ class Parsed:
     found: list[RawItem]
     items: list[Item]
     cards: int  # cards or entries, carousel clones included
+    recipe: str | None = None  # type: auto, how discovery read the page (`Discovery.recipe`)
 
 
 def parse_page(source: SourceConfig, page: Page, normalizer: Normalizer) -> Parsed:
     """extract | keep the news items | normalize each distinct card once; raises ExtractError."""
-    found = extract(source, page)
+    recipe = None
+    if source.type == "auto":
+        from newsdesk.extract.discover import discover_page
+
+        discovery = discover_page(page, source.name)
+        if discovery.problem:
+            raise ExtractError(source.name, page.url, discovery.problem)
+        found, recipe = discovery.items, discovery.recipe
+    else:
+        found = extract(source, page)
     raw_items = [raw for raw in found if is_item(source, raw)]
     distinct = dict.fromkeys(raw_items)  # a carousel draws each card twice
     items = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]
-    return Parsed(found, items, len(raw_items))
+    return Parsed(found, items, len(raw_items), recipe)
 
 
 def default_processes() -> int:

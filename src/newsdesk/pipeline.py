@@ -56,6 +56,7 @@ log = logging.getLogger("newsdesk")
 RANKS_PER_SOURCE = 1_000_000  # more cards than any source gives in one refresh
 ACCEPT = {
     "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+    "auto": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     "feed": (
         "application/atom+xml,application/rss+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.5"
     ),
@@ -102,6 +103,7 @@ class Collected:
     moved: list[tuple[str, str]] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     unmatched: list[Page] = field(default_factory=list)  # pages read where the selectors found nothing
+    recipes: dict[str, str] = field(default_factory=dict)  # type: auto, per page: how it was read
 
 
 class Sessions:
@@ -168,6 +170,7 @@ class PageReading:
     found: list[RawItem] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     cards: int = 0
+    recipe: str | None = None
 
 
 def read_page(
@@ -186,7 +189,7 @@ def read_page(
     reading = PageReading(url)
     try:
         is_web = urlsplit(url).scheme in ("http", "https")
-        if politeness.robots and is_web and source.type == "html" and source.respect_robots:
+        if politeness.robots and is_web and source.type in ("html", "auto") and source.respect_robots:
             politeness.robots.check(url, source=source.name, session=session, limiter=politeness.limiter)
         with politeness.slot(url):
             page = fetch(
@@ -214,6 +217,7 @@ def read_page(
         reading.error = FetchError(source.name, url, f"not fetched: {exc}")
         return reading
     reading.found, reading.items, reading.cards = parsed.found, parsed.items, parsed.cards
+    reading.recipe = parsed.recipe
     return reading
 
 
@@ -322,6 +326,8 @@ def collect(
         out.counts[url] = len(items)
         out.memos[url] = reading.memo
         out.items.extend(items)
+        if reading.recipe:
+            out.recipes[url] = reading.recipe
     return out
 
 
@@ -339,6 +345,7 @@ class Gathered:
     got: Collected
     config_hash: str
     started: float
+    new_recipes: dict[str, str] = field(default_factory=dict)  # store meta key -> recipe to remember
 
 
 def gather_source(
@@ -370,7 +377,33 @@ def gather_source(
             "source %r: %s moved permanently to %s; update %s", source.name, old, new, config.path.name
         )
     _log_item_notes(config, source, got.items)
-    return Gathered(source, got, config_hash, started)
+    return Gathered(source, got, config_hash, started, _changed_recipes(store, source, got.recipes))
+
+
+def _changed_recipes(store: Store, source: SourceConfig, recipes: dict[str, str]) -> dict[str, str]:
+    """type: auto: what discovery read on each page, logged when it differs from the last refresh
+    (the site changed its markup: the feed may change with it)."""
+    changed = {}
+    for url, recipe in recipes.items():
+        key = f"discovered:{source.name}:{url}"
+        try:
+            before = store.meta(key)
+        except DatabaseError:
+            continue
+        if before == recipe:
+            continue
+        if before is None:
+            log.info("source %r %s: discovered %s", source.name, url, recipe)
+        else:
+            log.warning(
+                "source %r %s: the page is now read differently: %s (was: %s)",
+                source.name,
+                url,
+                recipe,
+                before,
+            )
+        changed[key] = recipe
+    return changed
 
 
 def preview_hint(config: Config, source: SourceConfig) -> str:
@@ -418,6 +451,8 @@ def apply_gathered(store: Store, gathered: Gathered, now: datetime) -> RefreshRe
     got = gathered.got
     try:
         result = _record(store, gathered.source, got, now, gathered.config_hash)
+        for key, recipe in gathered.new_recipes.items():
+            store.set_meta(key, recipe)
     except (DatabaseError, StoreError) as exc:  # lock not free in time, connection lost: next time
         got.errors.append(SourceError(gathered.source.name, None, f"not stored: {store_failure(exc)}"))
         result = StoreResult()

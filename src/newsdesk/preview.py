@@ -29,6 +29,7 @@ OUTCOMES = ("matched", "empty", "failed")
 WORDS = (
     "cards: elements the item selector matched (or feed entries), clones included; items: distinct stories"
 )
+DISCOVER_HINT = "let newsdesk find the stories and write the selectors: newsdesk discover {url}"
 FIELD_WORDS = (
     "empty: no element or no text; failed: found but unusable (unreadable date, link or image not http(s))"
 )
@@ -132,9 +133,10 @@ def preview_data(
         },
         "cards": len(found),
         "cards_without_title_or_link": len(found) - sum(reading.got.cards for reading in readings),
-        "items": [_item_data(item, zone, language) for item in items],
+        "items": [item_data(item, zone, language) for item in items],
         "selectors": _selector_data(source, stats),
         "candidates": {reading.url: reading.candidates for reading in readings if reading.candidates},
+        "unmatched": [reading.url for reading in readings if reading.got.unmatched and source.type == "html"],
         "unparsed_dates": [
             {"text": item.unparsed_date, "title": item.title}
             for reading in readings
@@ -145,7 +147,7 @@ def preview_data(
     }
 
 
-def _item_data(item: Item, zone: str, language: str) -> dict[str, Any]:
+def item_data(item: Item, zone: str, language: str) -> dict[str, Any]:
     """Every field extracted; `date` is the day as the site's readers read it (its zone, its language)."""
     return {
         "categories": list(item.categories),
@@ -193,6 +195,20 @@ def preview(
 
 def preview_lines(data: dict[str, Any]) -> list[str]:
     """The items, then the pages' counts, then the fields', then what went wrong."""
+    lines = item_lines(data["items"])
+    lines += ["", *_count_lines(data), "", *_field_lines(data)]
+    for url, candidates in data["candidates"].items():
+        lines += ["", *_candidate_lines(url, candidates)]
+    for url in data["unmatched"]:
+        if url not in data["candidates"]:
+            lines += ["", f"the item selector matched nothing on {url}; {DISCOVER_HINT.format(url=url)}"]
+    lines += [f"unreadable date {d['text']!r} in {d['title']!r}" for d in data["unparsed_dates"]]
+    lines += [f"error: {error}" for error in data["errors"]]
+    return lines
+
+
+def item_lines(items: list[dict[str, Any]]) -> list[str]:
+    """The items as a table (`item_data` of each), or one line saying there are none."""
     rows = [
         (
             ", ".join(item["categories"]) or "-",
@@ -202,16 +218,10 @@ def preview_lines(data: dict[str, Any]) -> list[str]:
             item["url"] or "-",
             item["image"] or "-",
         )
-        for item in data["items"]
+        for item in items
     ]
     headers = ("CATEGORY", "DATE", "TITLE", "SUMMARY", "LINK", "IMAGE")
-    lines = table_lines(headers, rows, limits=(24, 20, 50, 40, 90, 50)) if rows else ["no items found"]
-    lines += ["", *_count_lines(data), "", *_field_lines(data)]
-    for url, candidates in data["candidates"].items():
-        lines += ["", *_candidate_lines(url, candidates)]
-    lines += [f"unreadable date {d['text']!r} in {d['title']!r}" for d in data["unparsed_dates"]]
-    lines += [f"error: {error}" for error in data["errors"]]
-    return lines
+    return table_lines(headers, rows, limits=(24, 20, 50, 40, 90, 50)) if rows else ["no items found"]
 
 
 def _count_lines(data: dict[str, Any]) -> list[str]:
@@ -241,4 +251,5 @@ def _candidate_lines(url: str, candidates: list[dict[str, Any]]) -> list[str]:
     return [
         f"the item selector matched nothing on {url}; blocks that repeat there, best first:",
         *("  " + line for line in table_lines(("SELECTOR", "COUNT", "SAMPLE"), rows)),
+        f"or {DISCOVER_HINT.format(url=url)}",
     ]

@@ -14,6 +14,10 @@ def extract(source: SourceConfig, page: Page) -> list[RawItem]:
 
         assert source.select is not None  # guaranteed by config validation
         return extract_html(page, source.name, source.select)
+    if source.type == "auto":
+        from newsdesk.extract.discover import discover_page
+
+        return discover_page(page, source.name).items
     if source.type == "feed":
         from newsdesk.extract.feed import extract_feed
 
@@ -26,4 +30,4 @@ def extract(source: SourceConfig, page: Page) -> list[RawItem]:
 def is_item(source: SourceConfig, found: RawItem) -> bool:
     """A card with neither a title nor a link is a block the item selector also matched, not news.
     (A feed entry may have neither: its text gives the title.)"""
-    return source.type != "html" or bool(found.title or found.link)
+    return source.type not in ("html", "auto") or bool(found.title or found.link)

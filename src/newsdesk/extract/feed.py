@@ -1,6 +1,7 @@
 """Entries of an RSS 0.9x/1.0/2.0, Atom or JSON feed; the only importer of feedparser.
 
-feedparser 6.0 (the released line) has no JSON Feed support, so JSON Feed 1.0/1.1 is read here.
+feedparser 6.0 (the released line) has no JSON Feed support, so JSON Feed 1.0/1.1 is read here, and
+so is a WordPress site's REST list of posts (`/wp-json/wp/v2/posts`), the feed many themes hide.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _image(entry: Any) -> str | None:
 
 
 def _looks_like_json(page: Page) -> bool:
-    return "json" in page.content_type.lower() or page.body.lstrip()[:1] == b"{"
+    return "json" in page.content_type.lower() or page.body.lstrip()[:1] in (b"{", b"[")
 
 
 def _json_feed(page: Page, source: str) -> list[RawItem]:
@@ -129,6 +130,8 @@ def _json_feed(page: Page, source: str) -> list[RawItem]:
         data = json.loads(page.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ExtractError(source, page.url, f"not a valid JSON Feed: {exc}") from exc
+    if isinstance(data, list):
+        return _wordpress_posts(data, page, source)
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not str(version).startswith("https://jsonfeed.org/version/"):
         raise ExtractError(source, page.url, "not a JSON Feed (no jsonfeed.org version)")
@@ -156,6 +159,34 @@ def _json_feed(page: Page, source: str) -> list[RawItem]:
                 date_text=_text(entry.get("date_published") or entry.get("date_modified")),
                 image=web_link(str(image), base) if image else None,
                 guid=_text(entry.get("id")),
+            )
+        )
+    return items
+
+
+def _wordpress_posts(posts: list[Any], page: Page, source: str) -> list[RawItem]:
+    """WordPress REST posts: `title.rendered`, `link`, `excerpt.rendered`, `date_gmt` (UTC)."""
+    items = []
+    for index, post in enumerate(posts):
+        if not isinstance(post, dict) or not isinstance(post.get("title"), dict) or not post.get("link"):
+            raise ExtractError(
+                source, page.url, f"not a WordPress posts list: entry [{index}] has no title or link"
+            )
+        excerpt: dict[str, Any] = post["excerpt"] if isinstance(post.get("excerpt"), dict) else {}
+        date = post.get("date_gmt")
+        items.append(
+            RawItem(
+                source=source,
+                page_url=page.url,
+                title=_text(post["title"].get("rendered")),
+                title_is_html=True,
+                link=web_link(str(post["link"]), page.url),
+                summary=_text(excerpt.get("rendered")),
+                summary_is_html=True,
+                date_text=f"{date}Z" if date else _text(post.get("date")),
+                guid=_text(
+                    post.get("guid", {}).get("rendered") if isinstance(post.get("guid"), dict) else None
+                ),
             )
         )
     return items

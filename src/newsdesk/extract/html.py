@@ -253,6 +253,11 @@ def _image(found: tuple[FieldSelector, HtmlElement] | None, base: str) -> str | 
     return None
 
 
+def image_url(element: HtmlElement, base: str) -> str | None:
+    """The real image of an <img> (or of the first one inside), as the `image` field reads it."""
+    return _image((FieldSelector(None, None), element), base)
+
+
 def best_srcset_candidate(srcset: str) -> str | None:
     """The widest (or densest) image of a srcset: '/a.jpg 480w, /b.jpg 1200w' -> '/b.jpg'.
 

@@ -13,7 +13,7 @@ from typing import Any
 from newsdesk.config import SelectConfig
 from newsdesk.errors import ExtractError
 from newsdesk.extract.discover.blocks import Block, Page, chosen_blocks, find_blocks, single_cards
-from newsdesk.extract.discover.fields import field_selectors, item_selector
+from newsdesk.extract.discover.fields import card_item, field_selectors, item_selector
 from newsdesk.extract.discover.records import Found, state_items, structured_items
 from newsdesk.extract.html import base_url, extract_html, parse_html
 from newsdesk.markup import visible_text
@@ -40,7 +40,9 @@ class Discovery:
         """How the stories were read, compared between refreshes of a `type: auto` source."""
         if self.select is None:
             return self.method
-        parts = [f"{name}: {getattr(self.select, name)}" for name in SELECT_FIELDS if getattr(self.select, name)]
+        parts = [
+            f"{name}: {getattr(self.select, name)}" for name in SELECT_FIELDS if getattr(self.select, name)
+        ]
         return "html; " + "; ".join(parts)
 
 
@@ -57,7 +59,9 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
     chosen = chosen_blocks(blocks)
     single = single_cards(reading, chosen)
     news = chosen + ([single] if single is not None else [])
-    candidates = [_block_data(block, block in news) for block in [*news, *(b for b in blocks if b not in news)][:12]]
+    candidates = [
+        _block_data(block, block in news) for block in [*news, *(b for b in blocks if b not in news)][:12]
+    ]
     candidates += [_data_candidate(found) for found in data]
     best_data = max(data, key=lambda found: len(found.items), default=None)
     cards = [card for block in news for card in block.cards]
@@ -68,32 +72,44 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
             return Discovery(page.url, best_data.method, best_data.items, None, candidates)
     if not cards:
         return Discovery(page.url, "", [], None, candidates, problem=_why_nothing(document, page.url))
-    select = _selectors(reading, news, page, source, card_links)
+    per_block = [(item_selector(reading, block), field_selectors(block)) for block in news]
+    titles = {card.link: card.title for card in reversed(cards)}  # the first card's title
+    select = _selectors(per_block, page, source, titles)
     if select is not None:
-        found = extract_html(page, source, select)
-        items = _distinct(found)
-    else:
-        items = _distinct([_raw_item(card.link, card.title, source, page.url) for card in cards])
+        items = _stories(extract_html(page, source, select))
+    else:  # each block as it reads best: its own selectors, else its cards as found
+        items = [
+            raw
+            for block, (css, fields) in zip(news, per_block, strict=True)
+            for raw in _block_items(page, source, reading, block, css, fields)
+        ]
     return Discovery(page.url, "html", items, select, candidates)
 
 
 def _selectors(
-    reading: Page, news: list[Block], page: FetchedPage, source: str, links: set[str]
+    per_block: list[tuple[str | None, dict[str, str]]], page: FetchedPage, source: str, titles: dict[str, str]
 ) -> SelectConfig | None:
-    """One select: for all the news blocks, kept only when extracting with it gives the same stories."""
-    items: list[str] = []
-    per_block: list[dict[str, str]] = []
-    for block in news:
-        css = item_selector(reading, block)
-        if css is None:
-            return None
-        items.append(css)
-        per_block.append(field_selectors(block))
+    """One select for all the news blocks, kept only when extracting with it gives the same stories."""
+    items = [css for css, _ in per_block]
+    if any(css is None for css in items):
+        return None
+    fields = [selectors for _, selectors in per_block]
     for scoped in (False, True):
-        select = _joined(items, per_block, scoped=scoped)
-        if select is not None and _reproduces(page, source, select, links):
+        select = _joined([css for css in items if css], fields, scoped=scoped)
+        if select is not None and _reproduces(page, source, select, titles):
             return select
     return None
+
+
+def _block_items(
+    page: FetchedPage, source: str, reading: Page, block: Block, css: str | None, fields: dict[str, str]
+) -> list[RawItem]:
+    titles = {card.link: card.title for card in reversed(block.cards)}
+    if css is not None:
+        select = _joined([css], [fields], scoped=False)
+        if select is not None and _reproduces(page, source, select, titles):
+            return _stories(extract_html(page, source, select))
+    return [card_item(card, source, page.url, reading.base) for card in block.cards]
 
 
 def _joined(items: list[str], per_block: list[dict[str, str]], *, scoped: bool) -> SelectConfig | None:
@@ -102,6 +118,8 @@ def _joined(items: list[str], per_block: list[dict[str, str]], *, scoped: bool) 
     for item, selectors in zip(items, per_block, strict=True):
         card = item.replace(">", " ").split()[-1]
         for name, css in selectors.items():
+            if css.startswith("@") and len(items) > 1:
+                css = card + css  # the card itself, named so that the other blocks' cards skip it
             text = css if not scoped or len(items) == 1 else _scope(card, css)
             if text is None:
                 return None
@@ -115,41 +133,36 @@ def _joined(items: list[str], per_block: list[dict[str, str]], *, scoped: bool) 
         if len(attributes) > 1:
             return None  # `a@href, b` cannot be one selector
         attribute = attributes.pop()
-        css = [text.rpartition("@")[0] if attribute else text for text in texts]
-        if any(not part for part in css):
-            if len(css) > 1:
+        parts = [text.rpartition("@")[0] if attribute else text for text in texts]
+        if any(not part for part in parts):
+            if len(parts) > 1:
                 return None
             joined[name] = f"@{attribute}"
             continue
-        joined[name] = ", ".join(css) + (f"@{attribute}" if attribute else "")
+        joined[name] = ", ".join(parts) + (f"@{attribute}" if attribute else "")
     return SelectConfig(item=", ".join(items), **joined)
 
 
-def _scope(card: str, css: str) -> str | None:
-    if css.startswith("@"):
-        return None
-    return f"{card} {css}"
+def _scope(card: str, css: str) -> str:
+    return css if css.startswith(card) else f"{card} {css}"
 
 
-def _reproduces(page: FetchedPage, source: str, select: SelectConfig, links: set[str]) -> bool:
+def _reproduces(page: FetchedPage, source: str, select: SelectConfig, titles: dict[str, str]) -> bool:
+    """Extracting with `select` gives the stories found, each with the title its first card shows."""
     try:
-        found = _distinct(extract_html(page, source, select))
+        found = _stories(extract_html(page, source, select))
     except (ExtractError, ValueError):
         return False
-    return {(item.link or "").split("#", 1)[0] for item in found} == links and all(item.title for item in found)
-
-
-def _distinct(found: list[RawItem]) -> list[RawItem]:
-    """One item per story link, the first card's (a carousel's clone folds into it)."""
-    seen: dict[str, RawItem] = {}
+    read: dict[str, str | None] = {}
     for item in found:
-        if item.link and (item.title or item.link):
-            seen.setdefault(item.link.split("#", 1)[0], item)
-    return list(seen.values())
+        read.setdefault((item.link or "").split("#", 1)[0], item.title)
+    return read == titles
 
 
-def _raw_item(link: str, title: str, source: str, page_url: str) -> RawItem:
-    return RawItem(source=source, page_url=page_url, title=title, link=link)
+def _stories(found: list[RawItem]) -> list[RawItem]:
+    """The cards that are stories (a title and a link), clones included: normalizing folds them, field
+    by field, as a refresh does."""
+    return [item for item in found if item.link and item.title]
 
 
 def _block_data(block: Block, chosen: bool) -> dict[str, Any]:
@@ -159,7 +172,8 @@ def _block_data(block: Block, chosen: bool) -> dict[str, Any]:
         "chosen": chosen,
         "score": block.score,
         "cards": len(block.cards),
-        "element": card.element.tag + "".join(f".{name}" for name in (card.element.get("class") or "").split()),
+        "element": card.element.tag
+        + "".join(f".{name}" for name in (card.element.get("class") or "").split()),
         "sample": {"title": card.title, "link": card.link},
         "why": block.reasons + ([block.rejected] if block.rejected and not chosen else []),
     }

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from newsdesk.extract.discover.words import (
+    ASIDE,
     UTILITY_TEXT,
     chrome_reason,
     is_heading,
@@ -29,7 +30,8 @@ from newsdesk.markup import visible_text
 MAX_CARD_DEPTH = 6  # levels above a link that a card may be
 MIN_CARDS = 2
 MIN_SCORE = 2.5
-RELATIVE_SCORE = 0.25  # of the best block's score: the carousel and the "more news" list of a grid page
+RELATIVE_SCORE = 0.25
+BESIDE_RELATIVE_SCORE = 0.4  # a block in an <aside> must hold up better to the content  # of the best block's score: the carousel and the "more news" list of a grid page
 SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "select", "option", "svg"})
 
 
@@ -50,6 +52,7 @@ class Block:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     rejected: str | None = None  # why it is not news, when it is not
+    beside: bool = False  # in an <aside>: news only when it shows stories the content does not
 
     @property
     def elements(self) -> list[HtmlElement]:
@@ -83,7 +86,9 @@ class Page:
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             return None
         url = absolute_url(self.base, href).split("#", 1)[0]
-        if not url.startswith(("http://", "https://")) or url.rstrip("/") == self.url.split("#")[0].rstrip("/"):
+        if not url.startswith(("http://", "https://")) or url.rstrip("/") == self.url.split("#")[0].rstrip(
+            "/"
+        ):
             return None
         return url
 
@@ -141,7 +146,27 @@ def _cards_of(members: list[tuple[HtmlElement, str]]) -> list[HtmlElement] | Non
         if element not in seen:
             seen.add(element)
             elements.append(element)
-    return elements
+    return _unwrapped(elements)
+
+
+def _unwrapped(cards: list[HtmlElement]) -> list[HtmlElement]:
+    """The card inside its wrappers (`div.col > div.card-wrapper > div.card`): while every card is an
+    element whose only content is one child, the child is the card."""
+    while True:
+        inner = [_sole_child(card) for card in cards]
+        if any(child is None for child in inner):
+            return cards
+        cards = [child for child in inner if child is not None]
+
+
+def _sole_child(element: HtmlElement) -> HtmlElement | None:
+    if element.tag in ("a", "area"):
+        return None  # a card that is a link: the link is the card
+    children = [child for child in element if isinstance(child.tag, str)]
+    if len(children) != 1 or (element.text or "").strip() or (children[0].tail or "").strip():
+        return None
+    child = children[0]
+    return child if child.tag not in ("a", "img", "picture", "h1", "h2", "h3", "h4", "h5", "h6") else None
 
 
 def _read_card(page: Page, card: HtmlElement) -> Card | None:
@@ -217,23 +242,28 @@ DATE_TEXT = re.compile(
     r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.?\s+\w+\.?\s+\d{4}|\w+\.?\s+\d{1,2},?\s+\d{4})\s*$",
     re.IGNORECASE,
 )
-DATE_HINT = re.compile(r"\d{1,4}[./-]\d{1,2}|\b\d{1,2}\s*\w{3,}\.?\s*\d{2,4}\b|\b(?:19|20)\d{2}\b|\bago\b")
+DATE_HINT = re.compile(
+    r"\d{1,4}[./-]\d{1,2}|\b\d{1,2}\s*\w{3,}\.?\s*\d{2,4}\b|\b(?:19|20)\d{2}\b|"
+    r"\b(?:ago|hace|il y a|vor|fa|today|yesterday|aujourd'hui|hier|heute|gestern|hoy|ayer|oggi|ieri)\b",
+    re.IGNORECASE,
+)
 
 
 def score_block(page: Page, block: Block) -> Block:
     """How much a block looks like news: how many distinct stories, and what each card carries."""
     cards = block.cards
-    count = len(cards)
+    count = len({(card.link, card.title) for card in cards})  # a carousel's clones are one card
     distinct = len({card.link for card in cards})
     words = sorted(len(WORD.findall(card.title)) for card in cards)
     median_words = words[len(words) // 2]
     shares = {
         "heading": sum(is_heading(card.title_element) for card in cards) / count,
-        "date": sum(_has_date(card.element) for card in cards) / count,
+        "date": sum(_has_date(card) for card in cards) / count,
         "image": sum(_has_image(card.element) for card in cards) / count,
         "summary": sum(_has_summary(card) for card in cards) / count,
     }
     shares["long title"] = sum(len(WORD.findall(card.title)) >= 4 for card in cards) / count
+    shares["story address"] = sum(_story_address(card.link) for card in cards) / count
     same_site = sum(_same_site(page.host, card.link) for card in cards) / count
     taxonomy = sum(bool(TAXONOMY.search(urlsplit(card.link).path)) for card in cards) / count
     score = math.sqrt(distinct) * (1 + sum(shares.values()))
@@ -261,11 +291,21 @@ def score_block(page: Page, block: Block) -> Block:
     if chrome:
         score *= chrome[1]
         reasons.append(chrome[0])
+        block.beside = chrome[0] == ASIDE
     block.score = round(score, 2)
     block.reasons = reasons
     if score < MIN_SCORE:
-        block.rejected = "too weak: " + (chrome[0] if chrome else "few stories, or cards with little but a link")
+        block.rejected = "too weak: " + (
+            chrome[0] if chrome else "few stories, or cards with little but a link"
+        )
     return block
+
+
+def _story_address(link: str) -> bool:
+    """A path that names one story: a slug of three words or more, a number, or a dated folder."""
+    path = urlsplit(link).path
+    last = path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return len(re.findall(r"[^\W_]+", last)) >= 3 or bool(re.search(r"\d{3,}", path))
 
 
 def _same_site(host: str, link: str) -> bool:
@@ -273,15 +313,18 @@ def _same_site(host: str, link: str) -> bool:
     return bool(host) and (other == host or other.endswith("." + host) or host.endswith("." + other))
 
 
-def _has_date(card: HtmlElement) -> bool:
-    if next(card.iter("time"), None) is not None:
+def _has_date(card: Card) -> bool:
+    """A <time>, or a short text that reads like a date beside the title."""
+    if next(card.element.iter("time"), None) is not None:
         return True
-    return any(
-        DATE_HINT.search(visible_text(element))
-        for element in card.iter()
-        if isinstance(element.tag, str)
-        and any("date" in name or "time" in name for name in (element.get("class") or "").lower().split())
-    )
+    title = {card.title_element, *card.title_element.iterdescendants()}
+    for element in card.element.iter():
+        if not isinstance(element.tag, str) or element in title or len(element) > 2:
+            continue
+        text = visible_text(element)
+        if 4 <= len(text) <= 40 and DATE_HINT.search(text):
+            return True
+    return False
 
 
 def _has_image(card: HtmlElement) -> bool:
@@ -313,16 +356,20 @@ def chosen_blocks(blocks: list[Block]) -> list[Block]:
     if not strong:
         return []
     best = strong[0].score
-    chosen = []
+    chosen: list[Block] = []
     for block in strong:
-        if block.score >= best * RELATIVE_SCORE:
-            chosen.append(block)
-        else:
+        if block.score < best * (BESIDE_RELATIVE_SCORE if block.beside else RELATIVE_SCORE):
             block.rejected = f"far below the best block ({block.score:g} against {best:g})"
+        elif block.beside and {card.link for card in block.cards} & {c.link for b in chosen for c in b.cards}:
+            block.rejected = "beside the content, repeating its stories (a most-read box?)"
+        else:
+            chosen.append(block)
     return chosen
 
 
-CARD_WORDS = re.compile(r"teaser|card|story|entry|post|(?:^|[-_\s])(?:item|news|article|tile)(?:$|[-_\s]|s\b)", re.I)
+CARD_WORDS = re.compile(
+    r"teaser|card|story|entry|post|(?:^|[-_\s])(?:item|news|article|tile)(?:$|[-_\s]|s\b)", re.I
+)
 
 
 def single_cards(page: Page, chosen: list[Block]) -> Block | None:
@@ -344,7 +391,9 @@ def single_cards(page: Page, chosen: list[Block]) -> Block | None:
     for element in region.iter():
         if not isinstance(element.tag, str) or element in inside_taken or element in claimed:
             continue
-        if not (element.tag == "article" or CARD_WORDS.search(element.get("class") or "") or is_heading(element)):
+        if not (
+            element.tag == "article" or CARD_WORDS.search(element.get("class") or "") or is_heading(element)
+        ):
             continue
         if any(ancestor in claimed for ancestor in element.iterancestors()):
             continue
@@ -362,8 +411,9 @@ def single_cards(page: Page, chosen: list[Block]) -> Block | None:
         cards.append(card)
     if not cards:
         return None
-    block = Block(cards, score=float(len(cards)), reasons=[f"{len(cards)} stories shown once, each in its own shape"])
-    return block
+    return Block(
+        cards, score=float(len(cards)), reasons=[f"{len(cards)} stories shown once, each in its own shape"]
+    )
 
 
 def _region(page: Page, chosen: list[Block]) -> HtmlElement | None:
@@ -371,7 +421,15 @@ def _region(page: Page, chosen: list[Block]) -> HtmlElement | None:
     if not chosen:
         return body
     best = chosen[0].elements[0]
-    main = next((ancestor for ancestor in best.iterancestors() if ancestor.tag == "main" or ancestor.get("role") == "main"), None)
+    main = next(
+        (
+            ancestor
+            for ancestor in best.iterancestors()
+            if ancestor.tag == "main" or ancestor.get("role") == "main"
+        ),
+        None,
+    )
     if main is not None:
         return main
-    return None
+    container = best.getparent()
+    return container.getparent() if container is not None else None

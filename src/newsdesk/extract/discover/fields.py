@@ -16,7 +16,9 @@ from lxml.html import HtmlElement
 from newsdesk.errors import SelectorSyntaxError
 from newsdesk.extract.discover.blocks import DATE_HINT, Block, Card, Page
 from newsdesk.extract.discover.words import chrome_reason, is_heading, stable_classes, stable_id
+from newsdesk.extract.html import image_url
 from newsdesk.markup import visible_text
+from newsdesk.models import RawItem
 from newsdesk.selectors import select
 
 AGREEMENT = 0.9  # of the cards that have the field, how many the selector must read right
@@ -49,8 +51,8 @@ def _card_candidates(cards: list[HtmlElement]) -> Iterator[str]:
     for card in cards[1:]:
         common &= set(stable_classes(card))
     ordered = [name for name in stable_classes(cards[0]) if name in common]
-    own = [tag + "".join(f".{name}" for name in ordered)] if ordered else []
-    own += [f"{tag}.{name}" for name in ordered if len(ordered) > 1]
+    own = [f"{tag}.{name}" for name in ordered]
+    own += [tag + "".join(f".{name}" for name in ordered)] if len(ordered) > 1 else []
     yield from own
     if not own:
         yield tag
@@ -184,17 +186,42 @@ def _field_candidates(element: HtmlElement, card: HtmlElement) -> Iterator[str]:
 # --- what each field is, on one card ---------------------------------------------------------
 
 
+def card_item(card: Card, source: str, page_url: str, base: str) -> RawItem:
+    """A card read as found, for cards no selector reads alike: what `extract.html` would read."""
+    summary = _summary_element(card)
+    category = _category_element(card)
+    date = _date_element(card)
+    image = _image_element(card)
+    return RawItem(
+        source=source,
+        page_url=page_url,
+        title=card.title,
+        link=card.link,
+        summary=visible_text(summary) if summary is not None else None,
+        categories=(visible_text(category),) if category is not None else (),
+        date_text=(date.get("datetime") or visible_text(date)) if date is not None else None,
+        image=image_url(image, base) if image is not None else None,
+    )
+
+
+
 def _summary_element(card: Card) -> HtmlElement | None:
     """The longest text of the card that is not its title, its date or its label."""
-    title_parts = {card.title_element, *card.title_element.iterdescendants(), *card.title_element.iterancestors()}
+    title_parts = {
+        card.title_element,
+        *card.title_element.iterdescendants(),
+        *card.title_element.iterancestors(),
+    }
     best: HtmlElement | None = None
     best_length = MIN_SUMMARY - 1
     for element in card.element.iter():
         if element.tag not in SUMMARY_TAGS or element in title_parts:
             continue
-        if any(child.tag in SUMMARY_TAGS or is_heading(child) or child.tag == "a" for child in element):
-            if element.tag != "p":
-                continue
+        holds_blocks = any(
+            child.tag in SUMMARY_TAGS or is_heading(child) or child.tag == "a" for child in element
+        )
+        if holds_blocks and element.tag != "p":
+            continue
         if chrome_reason(element, stop=card.element):
             continue
         text = visible_text(element)
@@ -204,11 +231,17 @@ def _summary_element(card: Card) -> HtmlElement | None:
 
 
 def _category_element(card: Card) -> HtmlElement | None:
-    for element in card.element.iter():
-        if not isinstance(element.tag, str) or element is card.element:
-            continue
-        words = " ".join(filter(None, (element.get("class"), element.get("rel"))))
-        if not CATEGORY_WORDS.search(words) or DATE_WORDS.search(element.get("class") or ""):
+    """The innermost element named as a label (`category`, `tag`, `rubrique`, `kicker`...)."""
+    named = [
+        element
+        for element in card.element.iterdescendants()
+        if isinstance(element.tag, str)
+        and CATEGORY_WORDS.search(" ".join(filter(None, (element.get("class"), element.get("rel")))))
+        and not DATE_WORDS.search(element.get("class") or "")
+    ]
+    inner = set(named)
+    for element in named:
+        if any(other in inner for other in element.iterdescendants()):
             continue
         text = visible_text(element)
         if 0 < len(text) <= 60 and card.title not in text and not is_heading(element):

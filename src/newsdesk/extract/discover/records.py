@@ -27,7 +27,17 @@ DATE_KEYS = (
     "datePublished", "publishedAt", "published_at", "published", "pubDate", "publishDate", "date",
     "dateCreated", "createdAt", "created_at", "startDate", "dateModified", "updatedAt", "updated_at",
 )  # fmt: skip
-IMAGE_KEYS = ("image", "thumbnailUrl", "thumbnail", "imageUrl", "image_url", "img", "picture", "cover", "photo")
+IMAGE_KEYS = (
+    "image",
+    "thumbnailUrl",
+    "thumbnail",
+    "imageUrl",
+    "image_url",
+    "img",
+    "picture",
+    "cover",
+    "photo",
+)
 CATEGORY_KEYS = ("categories", "category", "tags", "keywords", "articleSection", "section", "topics")
 ARTICLE_TYPES = frozenset(
     {"Article", "NewsArticle", "BlogPosting", "Event", "ReportageNewsArticle", "AnalysisNewsArticle",

@@ -28,6 +28,7 @@ CHROME = re.compile(
     r"sitemap|tagcloud|login|signin|account|ad|ads|advert|advertisement|sponsored|promo|adsense)(?:$|[-_\s])",
     re.IGNORECASE,
 )
+ASIDE = "in an <aside>"
 CHROME_TAGS = {"nav": "in a <nav>", "footer": "in a <footer>", "header": "in a page <header>"}
 # Class names made by tools, or that say a state, not a kind: not stable across deploys or cards.
 GENERATED = re.compile(
@@ -39,7 +40,8 @@ GENERATED = re.compile(
 )
 STATE = re.compile(
     r"^(?:active|current|selected|first|last|odd|even|clone|cloned|hidden|visible|open|closed|"
-    r"(?:is|has|js|swiper-slide|slick|owl|glide)-[-\w]*|aos-[-\w]*|animate\w*|fade\w*|show|in)$",
+    r"(?:is|has|js)-[-\w]*|(?:swiper-slide|slick|owl|glide|splide|carousel-item|slide)-?"
+    r"(?:cloned?|current|active|duplicate|next|prev|visible|center)|aos-[-\w]*|animate\w*|fade\w*|show|in)$",
     re.IGNORECASE,
 )
 CSS_IDENTIFIER = re.compile(r"^-?[_a-zA-Z][-_a-zA-Z0-9]*$")
@@ -51,7 +53,10 @@ def stable_classes(element: HtmlElement) -> list[str]:
     return [
         name
         for name in (element.get("class") or "").split()
-        if CSS_IDENTIFIER.match(name) and "--" not in name and not GENERATED.search(name) and not STATE.match(name)
+        if CSS_IDENTIFIER.match(name)
+        and "--" not in name
+        and not GENERATED.search(name)
+        and not STATE.match(name)
     ]
 
 
@@ -78,7 +83,7 @@ def chrome_reason(element: HtmlElement, stop: HtmlElement | None = None) -> tupl
         if tag in CHROME_TAGS and not (tag != "nav" and _in_content(node)) and not _holds_page(node):
             return CHROME_TAGS[tag], 0.1
         if tag == "aside":
-            return "in an <aside>", 0.3
+            return ASIDE, 0.7
         role = node.get("role") or ""
         if role in ("navigation", "contentinfo", "banner", "menu", "menubar"):
             return f'in role="{role}"', 0.1
