@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "discover-corpus"
@@ -148,3 +149,37 @@ def score(case: Case, items: list[dict[str, str | None]], method: str) -> Score:
         len(dates),
         method,
     )
+
+
+def run_case(case: Case) -> Score:
+    """`discover` on the page as if fetched from its address at NOW; its stories as the entry yields
+    them (normalized and folded as a refresh does), scored."""
+    import time
+
+    from newsdesk.config import Config, SiteConfig, SourceConfig
+    from newsdesk.dedup.identity import collapse
+    from newsdesk.extract.discover import discover_page
+    from newsdesk.models import Page
+    from newsdesk.normalize.item import Normalizer
+
+    started = time.perf_counter()
+    page = Page(case.url, 200, {"content-type": "text/html"}, case.path.read_bytes(), NOW)
+    discovery = discover_page(page, "discovered")
+    config = Config(
+        site=SiteConfig(title="t", url="https://news.example.org/", author="a", timezone=case.timezone)
+    )
+    source = SourceConfig(name="discovered", type="auto", url=case.url, language=case.language)
+    normalizer = Normalizer.for_source(config, source)
+    items = collapse([item for raw in discovery.items if (item := normalizer.normalize(raw, NOW))])
+    zone = ZoneInfo(case.timezone)
+    found: list[dict[str, str | None]] = [
+        {
+            "url": item.url,
+            "title": item.title,
+            "day": item.published.astimezone(zone).date().isoformat() if item.published else None,
+        }
+        for item in items
+    ]
+    result = score(case, found, discovery.method + ("" if discovery.select or not found else " (auto)"))
+    result.seconds = time.perf_counter() - started
+    return result

@@ -98,7 +98,7 @@ def anchors(page: Page) -> Iterator[tuple[HtmlElement, str]]:
         if any(ancestor.tag in SKIPPED for ancestor in anchor.iterancestors()):
             continue
         link = page.link_of(anchor)
-        if link is not None:
+        if link is not None and not UTILITY_TEXT.match(_anchor_text(anchor)):
             yield anchor, link
 
 
@@ -194,6 +194,9 @@ def _read_card(page: Page, card: HtmlElement) -> Card | None:
         return (in_heading, not about_stories, len(found), min(text, 80))
 
     link, found = max(links.items(), key=weight)
+    described = _described_by(card, link, found[0])
+    if described is not None:
+        return described
     for anchor in found:
         heading = _heading_of(anchor, card)
         if heading is not None:
@@ -208,6 +211,35 @@ def _read_card(page: Page, card: HtmlElement) -> Card | None:
             return None
         return Card(card, link, anchor, visible_text(heading), heading)
     return Card(card, link, anchor, title, anchor)
+
+
+def _described_by(card: HtmlElement, link: str, anchor: HtmlElement) -> Card | None:
+    """A definition list's entry (`<dt>` link, `<dd>` details, as arXiv lists papers): when the link's
+    text is a code, the title is the details' own title."""
+    if card.tag != "dt" or " " in _anchor_text(anchor):
+        return None
+    details = card.getnext()
+    while details is not None and not isinstance(details.tag, str):
+        details = details.getnext()
+    if details is None or details.tag != "dd":
+        return None
+    for element in details.iter():
+        if isinstance(element.tag, str) and (is_heading(element) or "title" in (element.get("class") or "")):
+            title = _without_label(element)
+            if title:
+                return Card(card, link, anchor, title, element)
+    return None
+
+
+def _without_label(element: HtmlElement) -> str:
+    """`Title: Ideal approach...` -> `Ideal approach...`: a leading label ending with ':' is not the title."""
+    text = visible_text(element)
+    first = next((child for child in element if isinstance(child.tag, str)), None)
+    if first is not None and not (element.text or "").strip():
+        label = visible_text(first)
+        if label.endswith(":") and text.startswith(label):
+            return text[len(label) :].strip()
+    return text
 
 
 def _anchor_text(anchor: HtmlElement) -> str:

@@ -131,7 +131,10 @@ def _selector_for(
         return ":scope"
     tried: set[str] = set()
     for _, element in present[:5]:
-        for css in _field_candidates(element, _card_of(element, cards)):
+        card = _card_of(element, cards)
+        if card is None:
+            return None  # outside the card (a <dd> beside its <dt>): no selector reads it
+        for css in _field_candidates(element, card):
             if css in tried:
                 continue
             tried.add(css)
@@ -140,9 +143,9 @@ def _selector_for(
     return None
 
 
-def _card_of(element: HtmlElement, cards: list[Card]) -> HtmlElement:
+def _card_of(element: HtmlElement, cards: list[Card]) -> HtmlElement | None:
     elements = {card.element for card in cards}
-    return next(node for node in (element, *element.iterancestors()) if node in elements)
+    return next((node for node in (element, *element.iterancestors()) if node in elements), None)
 
 
 def _agrees(css: str, targets: list[tuple[Card, HtmlElement | None]]) -> bool:
@@ -202,7 +205,6 @@ def card_item(card: Card, source: str, page_url: str, base: str) -> RawItem:
         date_text=(date.get("datetime") or visible_text(date)) if date is not None else None,
         image=image_url(image, base) if image is not None else None,
     )
-
 
 
 def _summary_element(card: Card) -> HtmlElement | None:

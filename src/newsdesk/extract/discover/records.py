@@ -20,25 +20,30 @@ from newsdesk.extract.html import absolute_url
 from newsdesk.markup import visible_text
 from newsdesk.models import RawItem
 
-TITLE_KEYS = ("headline", "title", "name", "heading", "label")
-LINK_KEYS = ("url", "link", "href", "permalink", "canonical_url", "canonicalUrl", "path", "uri", "slug")
-SUMMARY_KEYS = ("description", "summary", "excerpt", "teaser", "abstract", "subtitle", "lead", "intro")
+# Key names sites give a story's fields, in English first, then French, Spanish, Italian and German.
+TITLE_KEYS = ("headline", "title", "name", "heading", "label", "titre", "titulo", "título", "titolo", "titel")
+LINK_KEYS = (
+    "url", "link", "href", "permalink", "canonical_url", "canonicalUrl", "path", "uri", "slug",
+    "lien", "enlace", "collegamento",
+)  # fmt: skip
+SUMMARY_KEYS = (
+    "description", "summary", "excerpt", "teaser", "abstract", "subtitle", "lead", "intro", "chapo",
+    "chapeau", "resume", "résumé", "extrait", "resumen", "entradilla", "extracto", "sommario", "descrizione",
+    "riassunto", "beschreibung", "zusammenfassung", "anriss",
+)  # fmt: skip
 DATE_KEYS = (
     "datePublished", "publishedAt", "published_at", "published", "pubDate", "publishDate", "date",
     "dateCreated", "createdAt", "created_at", "startDate", "dateModified", "updatedAt", "updated_at",
+    "date_publication", "datePublication", "fecha", "data", "datum",
 )  # fmt: skip
 IMAGE_KEYS = (
-    "image",
-    "thumbnailUrl",
-    "thumbnail",
-    "imageUrl",
-    "image_url",
-    "img",
-    "picture",
-    "cover",
-    "photo",
-)
-CATEGORY_KEYS = ("categories", "category", "tags", "keywords", "articleSection", "section", "topics")
+    "image", "thumbnailUrl", "thumbnail", "imageUrl", "image_url", "img", "picture", "cover", "photo",
+    "visuel", "vignette", "imagen", "immagine", "bild",
+)  # fmt: skip
+CATEGORY_KEYS = (
+    "categories", "category", "tags", "keywords", "articleSection", "section", "topics", "rubrique",
+    "categorie", "catégorie", "categoria", "categoría", "kategorie", "rubrik", "etiquettes",
+)  # fmt: skip
 ARTICLE_TYPES = frozenset(
     {"Article", "NewsArticle", "BlogPosting", "Event", "ReportageNewsArticle", "AnalysisNewsArticle",
      "TechArticle", "ScholarlyArticle", "SocialMediaPosting", "PressRelease", "WebPage", "Report", "Posting"}

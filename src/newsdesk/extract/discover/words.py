@@ -18,6 +18,7 @@ UTILITY_TEXT = re.compile(
     r"weiterlesen|mehr|mehr lesen|alle news|teilen|weiter|zurück|"
     r"leer más|ver más|más|compartir|siguiente|anterior|todas las noticias|"
     r"leggi tutto|leggi di più|scopri di più|altro|condividi|successivo|precedente|tutte le notizie|"
+    r"pdf|ps|other|html|epub|download|télécharger|herunterladen|descargar|scarica|"
     r"[«»<>←→‹›]+|\d{1,3}|[.…]+)\s*[»>→…]?\s*$",
     re.IGNORECASE,
 )
