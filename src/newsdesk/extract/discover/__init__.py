@@ -121,8 +121,6 @@ def _joined(items: list[str], per_block: list[dict[str, str]], *, scoped: bool) 
             if css.startswith("@") and len(items) > 1:
                 css = card + css  # the card itself, named so that the other blocks' cards skip it
             text = css if not scoped or len(items) == 1 else _scope(card, css)
-            if text is None:
-                return None
             if text not in fields.setdefault(name, []):
                 fields[name].append(text)
     if "title" not in fields and "link" not in fields:

@@ -30,8 +30,8 @@ from newsdesk.markup import visible_text
 MAX_CARD_DEPTH = 6  # levels above a link that a card may be
 MIN_CARDS = 2
 MIN_SCORE = 2.5
-RELATIVE_SCORE = 0.25
-BESIDE_RELATIVE_SCORE = 0.4  # a block in an <aside> must hold up better to the content  # of the best block's score: the carousel and the "more news" list of a grid page
+RELATIVE_SCORE = 0.25  # of the best block's score: the carousel and the "more news" list of a grid page
+BESIDE_RELATIVE_SCORE = 0.4  # a block in an <aside> must hold up better to the content
 SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "select", "option", "svg"})
 
 
