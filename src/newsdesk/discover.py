@@ -48,9 +48,10 @@ class FeedCandidate:
     def data(self) -> dict[str, Any]:
         found: dict[str, Any] = {"kind": "feed", "url": self.url, "how": self.how}
         if self.error:
-            found["error"] = self.error
+            found.update(error=self.error, why=[f"{self.how}, not readable: {self.error}"])
         else:
             found.update(entries=len(self.items), same_stories=self.shared)
+            found["why"] = [f"{self.how}; {self.shared} of its {len(self.items)} entries are stories of the page"]
         return found
 
 
@@ -309,7 +310,13 @@ def _lines(result: Result, data: dict[str, Any]) -> list[str]:
             "",
             f"found in {len(chosen)} blocks: " + ", ".join(f"{c['element']} ({c['cards']})" for c in chosen),
         ]
+    tried = [feed for feed in result.feeds if feed.how == "common path" and feed.error]
+    if tried:
+        paths = ", ".join(urlsplit(feed.url).path for feed in tried)
+        lines.append(f"no feed advertised, none at {paths}")
     for feed in result.feeds:
+        if feed in tried:
+            continue
         if feed.error:
             lines.append(f"feed {feed.url} ({feed.how}): {cut(feed.error, 120)}")
         elif kind != "feed":

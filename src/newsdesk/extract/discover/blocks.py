@@ -66,7 +66,7 @@ class Page:
         self.document = document
         self.url = url
         self.base = base
-        self.host = urlsplit(url).hostname or ""
+        self.host = urlsplit(base).hostname or urlsplit(url).hostname or ""  # a saved page's <base>
         self._signature: dict[HtmlElement, tuple[str, ...]] = {}
 
     def signature(self, element: HtmlElement) -> tuple[str, ...]:
@@ -284,7 +284,8 @@ DATE_HINT = re.compile(
 def score_block(page: Page, block: Block) -> Block:
     """How much a block looks like news: how many distinct stories, and what each card carries."""
     cards = block.cards
-    count = len({(card.link, card.title) for card in cards})  # a carousel's clones are one card
+    count = len(cards)
+    shown = len({(card.link, card.title) for card in cards})  # a carousel's clones are one card
     distinct = len({card.link for card in cards})
     words = sorted(len(WORD.findall(card.title)) for card in cards)
     median_words = words[len(words) // 2]
@@ -299,7 +300,7 @@ def score_block(page: Page, block: Block) -> Block:
     same_site = sum(_same_site(page.host, card.link) for card in cards) / count
     taxonomy = sum(bool(TAXONOMY.search(urlsplit(card.link).path)) for card in cards) / count
     score = math.sqrt(distinct) * (1 + sum(shares.values()))
-    reasons = [f"{distinct} distinct stories in {count} cards"]
+    reasons = [f"{distinct} distinct stories in {shown} cards" + (f" (and {count - shown} clones)" if count > shown else "")]
     reasons += [f"{share:.0%} with a {name}" for name, share in shares.items() if share]
     if median_words < 2:
         score *= 0.05
@@ -316,7 +317,7 @@ def score_block(page: Page, block: Block) -> Block:
     if same_site < 0.5:
         score *= 0.8
         reasons.append(f"{1 - same_site:.0%} of the links lead to other sites")
-    if distinct < count * 0.6 and count > 3:
+    if distinct < shown * 0.6 and shown > 3:
         score *= 0.5
         reasons.append("the same links repeat across cards")
     chrome = chrome_reason(cards[0].element)
@@ -436,6 +437,9 @@ def single_cards(page: Page, chosen: list[Block]) -> Block | None:
             continue
         if len(WORD.findall(card.title)) < 2 or TAXONOMY.search(urlsplit(card.link).path):
             continue
+        folder = card.link.rstrip("/") + "/"
+        if any(link.startswith(folder) for link in known):
+            continue  # "All the news": the listing the stories are in, not one of them
         if sum(1 for _ in element.iter("a")) > 12:
             continue  # a section of the page, not a card
         known.add(card.link)

@@ -19,6 +19,10 @@ UTILITY_TEXT = re.compile(
     r"leer más|ver más|más|compartir|siguiente|anterior|todas las noticias|"
     r"leggi tutto|leggi di più|scopri di più|altro|condividi|successivo|precedente|tutte le notizie|"
     r"pdf|ps|other|html|epub|download|télécharger|herunterladen|descargar|scarica|"
+    r"(?:see |view |read )?all (?:the |our )?(?:news|stories|posts|articles|events)|"
+    r"(?:voir )?(?:toutes les|tous les) (?:actualités|actus|articles|événements)|"
+    r"alle (?:nachrichten|meldungen|artikel|beiträge|termine)|(?:ver )?(?:todas las|todos los) (?:noticias|artículos|eventos)|"
+    r"(?:vedi )?(?:tutte le|tutti gli) (?:notizie|news|articoli|eventi)|"
     r"[«»<>←→‹›]+|\d{1,3}|[.…]+)\s*[»>→…]?\s*$",
     re.IGNORECASE,
 )
