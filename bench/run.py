@@ -21,6 +21,7 @@ from pathlib import Path
 
 from common import Row
 from dedup import check_rows, insert_rows
+from discover import discover_rows
 from extraction import date_rows, extraction_rows
 from history import history_rows
 from refresh import refresh_rows
@@ -50,6 +51,7 @@ def scenarios(quick: bool, tmp: Path) -> dict[str, Callable[[], list[Row]]]:
         "writers": lambda: writer_rows(100, 2 if quick else 3),
         "versus": lambda: versus_rows(3 if quick else 5),
         "workers": lambda: worker_rows(100 if quick else 1000),
+        "discover": lambda: discover_rows(1 if quick else 3),
     }
 
 
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument(
         "--only",
-        help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers,versus,workers",
+        help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers,versus,workers,"
+        "discover",
     )
     args = parser.parse_args(argv)
     rows: list[Row] = []

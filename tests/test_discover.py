@@ -11,12 +11,12 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
+from example_site import example_config, published_files, serve_example
 from newsdesk.cli import main
 from newsdesk.config import load_config
 from newsdesk.pipeline import run
 from newsdesk.preview import preview_data
 
-from example_site import example_config, published_files, serve_example
 from helpers import FIXTURES, ROOT, Clock, write_config
 
 DISCOVER = FIXTURES / "discover"
@@ -126,11 +126,18 @@ def test_state_page_gives_a_type_auto_source_that_refreshes_without_selectors(
     config_path = write_config(tmp_path, f"- name: ecole\n  type: auto\n  url: {url}\n  language: fr\n")
     data = discover_json(capsys, url, "--config", str(config_path))
     assert data["source"]["type"] == "auto" and data["method"] == "state:__NEXT_DATA__"
-    assert [item["date"] for item in data["items"]] == ["24 novembre 2026", "18 novembre 2026", "9 novembre 2026"]
+    assert [item["date"] for item in data["items"]] == [
+        "24 novembre 2026",
+        "18 novembre 2026",
+        "9 novembre 2026",
+    ]
     config = load_config(config_path)
     clock = Clock()
     assert not run(config, now=clock).failed
-    assert "ecole' http://localhost" in (err := capsys.readouterr().err) and "discovered state:__NEXT_DATA__" in err
+    assert (
+        "ecole' http://localhost" in (err := capsys.readouterr().err)
+        and "discovered state:__NEXT_DATA__" in err
+    )
     feed = (config.output_dir / "all.atom").read_text(encoding="utf-8")
     assert "Portes ouvertes le 30 janvier" in feed
     # The site moves its news into cards: the same stories, read another way, said once.
@@ -150,7 +157,9 @@ def test_a_type_auto_page_with_nothing_to_read_fails_the_source_and_keeps_its_fe
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
     url = serve_file(httpserver, "/", DISCOVER / "it-comune.html")
-    config = load_config(write_config(tmp_path, f"- name: comune\n  type: auto\n  url: {url}\n  language: it\n"))
+    config = load_config(
+        write_config(tmp_path, f"- name: comune\n  type: auto\n  url: {url}\n  language: it\n")
+    )
     clock = Clock()
     assert not run(config, now=clock).failed
     before = (config.output_dir / "all.atom").read_text(encoding="utf-8")
@@ -167,7 +176,9 @@ def test_a_feed_that_carries_the_pages_stories_is_preferred(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], quick: Path
 ) -> None:
     page = (DISCOVER / "en-lab-jsonld.html").read_text(encoding="utf-8")
-    page = page.replace("</head>", '<link rel="alternate" type="application/atom+xml" href="/news.atom"></head>')
+    page = page.replace(
+        "</head>", '<link rel="alternate" type="application/atom+xml" href="/news.atom"></head>'
+    )
     entries = "".join(
         f"<entry><title>{title}</title><link href='https://lab.harrowgate.example/news/{slug}'/>"
         f"<id>urn:lab:{slug}</id><updated>2026-11-2{n}T10:00:00Z</updated></entry>"
@@ -179,7 +190,8 @@ def test_a_feed_that_carries_the_pages_stories_is_preferred(
         )
     )
     atom = (
-        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Lab news</title>"
+        "<?xml version='1.0' encoding='utf-8'?>"
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>Lab news</title>"
         f"<id>urn:lab</id><updated>2026-11-23T10:00:00Z</updated>{entries}</feed>"
     )
     httpserver.expect_request("/news").respond_with_data(page, content_type="text/html")
@@ -194,7 +206,10 @@ def test_a_feed_that_carries_the_pages_stories_is_preferred(
     }
     assert data["method"] == "feed" and len(data["items"]) == 2
     feed = next(c for c in data["candidates"] if c["kind"] == "feed")
-    assert feed["url"] == httpserver.url_for("/news.atom") and (feed["entries"], feed["same_stories"]) == (2, 2)
+    assert feed["url"] == httpserver.url_for("/news.atom") and (feed["entries"], feed["same_stories"]) == (
+        2,
+        2,
+    )
     assert feed["why"] == ["advertised; 2 of its 2 entries are stories of the page"]
 
 
@@ -203,7 +218,9 @@ def test_a_feed_of_other_stories_is_not_used_for_the_page(
 ) -> None:
     """A news page that advertises its press releases' feed: other stories than its cards."""
     page = (DISCOVER / "it-comune.html").read_text(encoding="utf-8")
-    page = page.replace("</head>", '<link rel="alternate" type="application/rss+xml" href="/press.rss"></head>')
+    page = page.replace(
+        "</head>", '<link rel="alternate" type="application/rss+xml" href="/press.rss"></head>'
+    )
     httpserver.expect_request("/news").respond_with_data(page, content_type="text/html")
     serve_file(httpserver, "/press.rss", ROOT / "examples/site/press.rss", "application/rss+xml")
     assert main(["discover", httpserver.url_for("/news")]) == 0
@@ -218,8 +235,10 @@ def test_wordpress_rest_posts_are_found_and_read_as_a_feed(
     api = httpserver.url_for("/wp-json/")
     page = textwrap.dedent(
         f"""<html><head><title>Blog</title><link rel="https://api.w.org/" href="{api}"></head><body><main>
-        <article class="post"><h2><a href="/2026/11/first-post/">Our first post of the season</a></h2></article>
-        <article class="post"><h2><a href="/2026/11/second-post/">A second post about the garden</a></h2></article>
+        <article class="post">
+          <h2><a href="/2026/11/first-post/">Our first post of the season</a></h2></article>
+        <article class="post">
+          <h2><a href="/2026/11/second-post/">A second post about the garden</a></h2></article>
         </main></body></html>"""
     )
     posts = [
@@ -231,7 +250,11 @@ def test_wordpress_rest_posts_are_found_and_read_as_a_feed(
             "date_gmt": f"2026-11-2{n}T08:00:00",
         }
         for n, (slug, title) in enumerate(
-            [("first-post", "Our first post of the season"), ("second-post", "A second post about the garden")], 1
+            [
+                ("first-post", "Our first post of the season"),
+                ("second-post", "A second post about the garden"),
+            ],
+            1,
         )
     ]
     httpserver.expect_request("/").respond_with_data(page, content_type="text/html")
@@ -239,7 +262,10 @@ def test_wordpress_rest_posts_are_found_and_read_as_a_feed(
     data = discover_json(capsys, httpserver.url_for("/"))
     assert data["source"]["type"] == "feed"
     assert data["source"]["url"] == httpserver.url_for("/wp-json/wp/v2/posts")
-    assert [item["title"] for item in data["items"]] == ["Our first post of the season", "A second post about the garden"]
+    assert [item["title"] for item in data["items"]] == [
+        "Our first post of the season",
+        "A second post about the garden",
+    ]
     assert data["items"][0]["published"] == "2026-11-21T08:00:00+00:00"
     assert data["items"][1]["summary"] == "A second post about the garden – read on."
 
@@ -274,7 +300,9 @@ def test_discover_fetches_politely_and_says_why_not(
     httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
     assert main(["discover", httpserver.url_for("/private/news")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"newsdesk discover: {httpserver.url_for('/private/news')}: ") and "robots.txt" in err
+    assert (
+        err.startswith(f"newsdesk discover: {httpserver.url_for('/private/news')}: ") and "robots.txt" in err
+    )
     assert all(request.path != "/private/news" for request, _ in httpserver.log)
     assert main(["discover", httpserver.url_for("/missing")]) == 1
     assert "404" in capsys.readouterr().err

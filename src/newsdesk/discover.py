@@ -51,7 +51,9 @@ class FeedCandidate:
             found.update(error=self.error, why=[f"{self.how}, not readable: {self.error}"])
         else:
             found.update(entries=len(self.items), same_stories=self.shared)
-            found["why"] = [f"{self.how}; {self.shared} of its {len(self.items)} entries are stories of the page"]
+            found["why"] = [
+                f"{self.how}; {self.shared} of its {len(self.items)} entries are stories of the page"
+            ]
         return found
 
 

@@ -71,7 +71,7 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
         if not cards or len(data_links & card_links) < DATA_COVERED * len(data_links):
             return Discovery(page.url, best_data.method, best_data.items, None, candidates)
     if not cards:
-        return Discovery(page.url, "", [], None, candidates, problem=_why_nothing(document, page.url))
+        return Discovery(page.url, "", [], None, candidates, problem=_why_nothing(document, page.url, base))
     per_block = [(item_selector(reading, block), field_selectors(block)) for block in news]
     titles = {card.link: card.title for card in reversed(cards)}  # the first card's title
     select = _selectors(per_block, page, source, titles)
@@ -187,8 +187,14 @@ def _data_candidate(found: Found) -> dict[str, Any]:
     }
 
 
-def _why_nothing(document: Any, url: str) -> str:
-    """One line: an app shell, a login wall, or no repeated structure."""
+def _why_nothing(document: Any, url: str, base: str) -> str:
+    """One line: a saved page whose links lead nowhere, an app shell, a login wall, or no repeated
+    structure."""
+    if not base.startswith(("http://", "https://")):
+        return (
+            f"{url} is a file without <base href>: its links lead to no web address; discover the page's "
+            "http(s) address instead"
+        )
     body = next(document.iter("body"), None)
     text = visible_text(body) if body is not None else ""
     scripts = sum(1 for _ in document.iter("script"))
@@ -200,4 +206,7 @@ def _why_nothing(document: Any, url: str) -> str:
             "script(s)) and carries no stories as data: it needs a browser to show its news"
         )
     links = sum(1 for _ in document.iter("a"))
-    return f"no repeated block of story links on {url} ({links} links, none in cards of one shape)"
+    return (
+        f"no repeated block of story links on {url} ({links} link(s), none in cards of one shape): "
+        "write its selectors by hand and check them with `newsdesk preview`"
+    )

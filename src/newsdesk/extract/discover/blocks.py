@@ -300,7 +300,10 @@ def score_block(page: Page, block: Block) -> Block:
     same_site = sum(_same_site(page.host, card.link) for card in cards) / count
     taxonomy = sum(bool(TAXONOMY.search(urlsplit(card.link).path)) for card in cards) / count
     score = math.sqrt(distinct) * (1 + sum(shares.values()))
-    reasons = [f"{distinct} distinct stories in {shown} cards" + (f" (and {count - shown} clones)" if count > shown else "")]
+    reasons = [
+        f"{distinct} distinct stories in {shown} cards"
+        + (f" (and {count - shown} clones)" if count > shown else "")
+    ]
     reasons += [f"{share:.0%} with a {name}" for name, share in shares.items() if share]
     if median_words < 2:
         score *= 0.05

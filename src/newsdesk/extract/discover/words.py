@@ -21,7 +21,8 @@ UTILITY_TEXT = re.compile(
     r"pdf|ps|other|html|epub|download|télécharger|herunterladen|descargar|scarica|"
     r"(?:see |view |read )?all (?:the |our )?(?:news|stories|posts|articles|events)|"
     r"(?:voir )?(?:toutes les|tous les) (?:actualités|actus|articles|événements)|"
-    r"alle (?:nachrichten|meldungen|artikel|beiträge|termine)|(?:ver )?(?:todas las|todos los) (?:noticias|artículos|eventos)|"
+    r"alle (?:nachrichten|meldungen|artikel|beiträge|termine)|"
+    r"(?:ver )?(?:todas las|todos los) (?:noticias|artículos|eventos)|"
     r"(?:vedi )?(?:tutte le|tutti gli) (?:notizie|news|articoli|eventi)|"
     r"[«»<>←→‹›]+|\d{1,3}|[.…]+)\s*[»>→…]?\s*$",
     re.IGNORECASE,
