@@ -127,8 +127,8 @@ def source_name(url: str) -> str:
         words = [path.parent.name, path.stem]
     else:
         host = (parts.hostname or "site").removeprefix("www.")
-        path = [part for part in parts.path.split("/") if part][:2]
-        words = [host, *path[:-1], *[part.rsplit(".", 1)[0] for part in path[-1:]]]
+        folders = [part for part in parts.path.split("/") if part][:2]
+        words = [host, *folders[:-1], *[part.rsplit(".", 1)[0] for part in folders[-1:]]]
     name = NAME_PART.sub("-", "-".join(words).lower()).strip("-")
     return name[:60].strip("-") or "discovered"
 
