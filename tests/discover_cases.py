@@ -195,7 +195,8 @@ def run_case(case: Case) -> Score:
     from newsdesk.config import Config, SiteConfig, SourceConfig
     from newsdesk.dedup.identity import collapse
     from newsdesk.extract.discover import discover_page
-    from newsdesk.models import Page
+    from newsdesk.models import Item, Page
+    from newsdesk.normalize.dates import parse_date
     from newsdesk.normalize.item import Normalizer
 
     started = time.perf_counter()
@@ -208,11 +209,18 @@ def run_case(case: Case) -> Score:
     normalizer = Normalizer.for_source(config, source)
     items = collapse([item for raw in discovery.items if (item := normalizer.normalize(raw, NOW))])
     zone = ZoneInfo(case.timezone)
+
+    def shown(item: Item) -> datetime | None:
+        """The date the page shows: the publication date, or an agenda's date ahead of it."""
+        if item.future_date:
+            return parse_date(item.future_date, language=case.language, now=NOW, timezone=case.timezone)
+        return item.published
+
     found: list[dict[str, str | None]] = [
         {
             "url": item.url,
             "title": item.title,
-            "day": item.published.astimezone(zone).date().isoformat() if item.published else None,
+            "day": day.astimezone(zone).date().isoformat() if (day := shown(item)) else None,
         }
         for item in items
     ]

@@ -339,3 +339,27 @@ def test_config_takes_type_auto_without_selectors(tmp_path: Path, capsys: pytest
     )
     assert main(["check", "--config", str(config)]) == 2
     assert "only html sources take select (type is auto)" in capsys.readouterr().err
+
+
+def test_an_agendas_dates_ahead_are_not_publication_dates(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Feeds never date an entry in the future (the W3C validator calls that implausible): an event's
+    day, 6 December seen on 29 November, is shown by preview and not used as the story's date."""
+    url = serve_file(httpserver, "/", DISCOVER / "it-comune.html")
+    config = load_config(
+        write_config(tmp_path, f"- name: comune\n  type: auto\n  url: {url}\n  language: it\n")
+    )
+    clock = Clock()  # 2026-11-29
+    data = preview_data(config, config.source("comune"), now=clock)
+    assert {d["text"] for d in data["future_dates"]} == {
+        "6 dicembre 2026",
+        "13 dicembre 2026",
+        "31 dicembre 2026",
+    }
+    assert main(["preview", "comune", "--config", str(config.path)]) == 0
+    assert "date '6 dicembre 2026' of 'Festa di San Nicola in piazza' is ahead" in capsys.readouterr().out
+    assert not run(config, now=clock).failed
+    atom = (config.output_dir / "all.atom").read_text(encoding="utf-8")
+    assert "2026-12-" not in atom
+    assert "<published>2026-11-23T00:00:00" in atom  # the news keep theirs

@@ -60,6 +60,7 @@ class Item:
     labels: tuple[tuple[str, str], ...] = ()  # (category id, label as the page wrote it) for new ones
     rank: int = 0  # where the card stands: the source's place in the config, then page order
     unparsed_date: str | None = None
+    future_date: str | None = None  # a date after the fetch (an event's, in an agenda): not when published
     page_url: str = ""
 
     @property

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from newsdesk.config import Config, SourceConfig
 from newsdesk.errors import ExtractError, SourceError
-from newsdesk.extract import extract, is_item
+from newsdesk.extract import extract_read, is_item
 from newsdesk.models import Item, Page, RawItem
 
 if TYPE_CHECKING:
@@ -44,16 +44,7 @@ class Parsed:
 
 def parse_page(source: SourceConfig, page: Page, normalizer: Normalizer) -> Parsed:
     """extract | keep the news items | normalize each distinct card once; raises ExtractError."""
-    recipe = None
-    if source.type == "auto":
-        from newsdesk.extract.discover import discover_page
-
-        discovery = discover_page(page, source.name)
-        if discovery.problem:
-            raise ExtractError(source.name, page.url, discovery.problem)
-        found, recipe = discovery.items, discovery.recipe
-    else:
-        found = extract(source, page)
+    found, recipe = extract_read(source, page)
     raw_items = [raw for raw in found if is_item(source, raw)]
     distinct = dict.fromkeys(raw_items)  # a carousel draws each card twice
     items = [item for raw in distinct if (item := normalizer.normalize(raw, page.fetched_at)) is not None]

@@ -637,6 +637,13 @@ def _log_item_notes(config: Config, source: SourceConfig, items: Iterable[Item])
                 item.unparsed_date,
                 item.url or item.title,
             )
+        if item.future_date:
+            log.info(
+                "source %r: the date %r of %r is ahead (an event's?); using the time it was first seen",
+                source.name,
+                item.future_date,
+                item.url or item.title,
+            )
 
 
 def blocked_reason(source: SourceConfig, state: SourceState, now: datetime) -> str | None:

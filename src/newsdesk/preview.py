@@ -143,6 +143,12 @@ def preview_data(
             for item in reading.got.items
             if item.unparsed_date
         ],
+        "future_dates": [
+            {"text": item.future_date, "title": item.title}
+            for reading in readings
+            for item in reading.got.items
+            if item.future_date
+        ],
         "errors": [str(error) for reading in readings for error in reading.got.errors],
     }
 
@@ -203,6 +209,10 @@ def preview_lines(data: dict[str, Any]) -> list[str]:
         if url not in data["candidates"]:
             lines += ["", f"the item selector matched nothing on {url}; {DISCOVER_HINT.format(url=url)}"]
     lines += [f"unreadable date {d['text']!r} in {d['title']!r}" for d in data["unparsed_dates"]]
+    lines += [
+        f"date {d['text']!r} of {d['title']!r} is ahead (an event's?): not its publication date"
+        for d in data["future_dates"]
+    ]
     lines += [f"error: {error}" for error in data["errors"]]
     return lines
 

@@ -9,15 +9,28 @@ from newsdesk.models import Page, RawItem
 def extract(source: SourceConfig, page: Page) -> list[RawItem]:
     """Everything found, as found; raise ExtractError naming source and URL when the page cannot be
     read as that kind. `is_item` tells which of them are news items."""
+    return extract_read(source, page)[0]
+
+
+def extract_read(source: SourceConfig, page: Page) -> tuple[list[RawItem], str | None]:
+    """What `extract` finds, and for `type: auto` how discovery read the page (else None)."""
+    if source.type == "auto":
+        from newsdesk.errors import ExtractError
+        from newsdesk.extract.discover import discover_page
+
+        discovery = discover_page(page, source.name)
+        if discovery.problem:
+            raise ExtractError(source.name, page.url, discovery.problem)
+        return discovery.items, discovery.recipe
+    return _extract(source, page), None
+
+
+def _extract(source: SourceConfig, page: Page) -> list[RawItem]:
     if source.type == "html":
         from newsdesk.extract.html import extract_html
 
         assert source.select is not None  # guaranteed by config validation
         return extract_html(page, source.name, source.select)
-    if source.type == "auto":
-        from newsdesk.extract.discover import discover_page
-
-        return discover_page(page, source.name).items
     if source.type == "feed":
         from newsdesk.extract.feed import extract_feed
 

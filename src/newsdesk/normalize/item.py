@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from newsdesk.config import Config, SourceConfig
 from newsdesk.markup import html_fragment_text, title_text
@@ -15,6 +15,7 @@ from newsdesk.normalize.urls import canonical_url
 from newsdesk.text import clean_text, shorten
 
 MAX_SUMMARY_CHARS = 4000
+FUTURE_TOLERANCE = timedelta(days=1)  # clocks and zones: a story dated "tomorrow" by a day is not ahead
 TITLE_FROM_SUMMARY = 90
 
 
@@ -66,6 +67,10 @@ class Normalizer:
             timezone=self.timezone,
             date_format=self.source.date_format,
         )
+        future = None
+        if published is not None and published > fetched_at + FUTURE_TOLERANCE:
+            # An agenda's "6 December" names the event, not the story: no feed dates an entry ahead.
+            future, published = raw.date_text, None
         return Item(
             source=raw.source,
             url=canonical_url(raw.link),
@@ -79,6 +84,7 @@ class Normalizer:
             guid=clean_text(raw.guid) or None,
             new_categories=invented,
             labels=labels,
-            unparsed_date=raw.date_text if raw.date_text and published is None else None,
+            unparsed_date=raw.date_text if raw.date_text and published is None and future is None else None,
+            future_date=future,
             page_url=raw.page_url,
         )
