@@ -133,6 +133,9 @@ def test_state_page_gives_a_type_auto_source_that_refreshes_without_selectors(
     ]
     config = load_config(config_path)
     clock = Clock()
+    assert preview_data(config, config.source("ecole"), now=clock)["discovered"] == {
+        url: "state:__NEXT_DATA__"
+    }
     assert not run(config, now=clock).failed
     assert (
         "ecole' http://localhost" in (err := capsys.readouterr().err)

@@ -137,6 +137,7 @@ def preview_data(
         "selectors": _selector_data(source, stats),
         "candidates": {reading.url: reading.candidates for reading in readings if reading.candidates},
         "unmatched": [reading.url for reading in readings if reading.got.unmatched and source.type == "html"],
+        "discovered": {url: recipe for reading in readings for url, recipe in reading.got.recipes.items()},
         "unparsed_dates": [
             {"text": item.unparsed_date, "title": item.title}
             for reading in readings
@@ -203,6 +204,8 @@ def preview_lines(data: dict[str, Any]) -> list[str]:
     """The items, then the pages' counts, then the fields', then what went wrong."""
     lines = item_lines(data["items"])
     lines += ["", *_count_lines(data), "", *_field_lines(data)]
+    for url, recipe in data["discovered"].items():
+        lines.append(f"type: auto read {url} as {recipe}")
     for url, candidates in data["candidates"].items():
         lines += ["", *_candidate_lines(url, candidates)]
     for url in data["unmatched"]:
