@@ -366,3 +366,31 @@ def test_an_agendas_dates_ahead_are_not_publication_dates(
     atom = (config.output_dir / "all.atom").read_text(encoding="utf-8")
     assert "2026-12-" not in atom
     assert "<published>2026-11-23T00:00:00" in atom  # the news keep theirs
+
+
+def test_hostile_pages_give_a_line_not_a_crash() -> None:
+    """Everything outside is hostile: JSON nested thousands deep, 50,000 one-letter links, 20,000
+    cards (read as extract.html reads them: the first 2,000)."""
+    from datetime import UTC, datetime
+
+    from newsdesk.extract.discover import discover_page
+    from newsdesk.models import Page
+
+    nested = "[" * 5000 + "]" * 5000
+    pages = {
+        "nested": f"<html><body><script>window.STATE = {nested};</script>"
+        f"<script type='application/json'>{nested}</script></body></html>",
+        "letters": "<html><body>"
+        + "".join(f"<a href='/n/{i}'>x</a>" for i in range(50_000))
+        + "</body></html>",
+        "cards": "<html><body><ul>"
+        + "".join(f"<li><a href='/n/story-{i}'>Story number {i} of many</a></li>" for i in range(20_000))
+        + "</ul></body></html>",
+    }
+    found = {
+        name: discover_page(Page("https://x.example/", 200, {}, html.encode(), datetime.now(UTC)), "s")
+        for name, html in pages.items()
+    }
+    assert found["nested"].problem and "empty shell" in found["nested"].problem
+    assert found["letters"].problem and "no repeated block" in found["letters"].problem
+    assert len(found["cards"].items) == 2000

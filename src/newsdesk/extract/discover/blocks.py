@@ -24,7 +24,7 @@ from newsdesk.extract.discover.words import (
     is_heading,
     stable_classes,
 )
-from newsdesk.extract.html import absolute_url
+from newsdesk.extract.html import MAX_CARDS, absolute_url
 from newsdesk.markup import visible_text
 
 MAX_CARD_DEPTH = 6  # levels above a link that a card may be
@@ -114,6 +114,7 @@ def find_blocks(page: Page) -> list[Block]:
         elements = _cards_of(members)
         if elements is None:
             continue
+        elements = elements[:MAX_CARDS]  # as extract.html reads them: a page of 50,000 cards is not news
         key = tuple(elements)
         if key in blocks:
             continue
@@ -306,7 +307,7 @@ def score_block(page: Page, block: Block) -> Block:
     ]
     reasons += [f"{share:.0%} with a {name}" for name, share in shares.items() if share]
     if median_words < 2:
-        score *= 0.05
+        score = 0.0
         reasons.append("titles of one word (a menu or tags?)")
     elif median_words < 3:
         score *= 0.5

@@ -96,7 +96,7 @@ def _jsonld_records(document: HtmlElement) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         yield from _flatten_jsonld(data, 0)
 
@@ -224,7 +224,7 @@ def _state_blobs(document: HtmlElement) -> Iterator[tuple[str, Any]]:
                 continue
             try:
                 yield script.get("id") or "json", json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         elif kind in ("", "text/javascript", "module", "application/javascript"):
             for match in STATE_ASSIGNMENT.finditer(text):
@@ -238,7 +238,7 @@ def _js_object(text: str) -> Any:
 
     try:
         return chompjs.parse_js_object(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # not an object literal; nested thousands deep
         return None
 
 
