@@ -51,9 +51,11 @@ def test_discover_finds_the_stories_of_real_pages_nobody_here_wrote() -> None:
 def test_discover_finds_the_stories_titles_and_dates_of_institutional_pages() -> None:
     cases = list(fixture_cases())
     assert {case.language for case in cases} >= {"en", "fr", "es", "it", "de"}
+    assert sum(case.name.startswith("holdout-") for case in cases) == 5
     scores = _check(cases)
-    # Pages of our own writing are read whole: every story, no extra, every title and date.
-    for score in scores:
+    # Pages of our own writing are read whole: every story, no extra, every title and date. The
+    # holdout pages were written by someone who had not seen discover's code: only the targets hold.
+    for score in (score for score in scores if not score.name.startswith("holdout-")):
         assert (score.hits, score.extra) == (score.expected, 0), _table(scores)
         assert score.titles_right == score.titles_known, _table(scores)
         assert score.dates_right == score.dates_known, _table(scores)

@@ -57,7 +57,7 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
     reading = Page(document, page.url, base)
     blocks = find_blocks(reading)
     chosen = chosen_blocks(blocks)
-    single = single_cards(reading, chosen)
+    single = single_cards(reading, chosen, blocks)
     news = chosen + ([single] if single is not None else [])
     candidates = [
         _block_data(block, block in news) for block in [*news, *(b for b in blocks if b not in news)][:12]

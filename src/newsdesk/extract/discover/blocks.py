@@ -32,6 +32,7 @@ MIN_CARDS = 2
 MIN_SCORE = 2.5
 RELATIVE_SCORE = 0.25  # of the best block's score: the carousel and the "more news" list of a grid page
 BESIDE_RELATIVE_SCORE = 0.4  # a block in an <aside> must hold up better to the content
+DATED_BESIDE_SCORE = 0.15
 SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "select", "option", "svg"})
 
 
@@ -90,6 +91,8 @@ class Page:
             "/"
         ):
             return None
+        if FEED_PATH.search(urlsplit(url).path):
+            return None  # "Subscribe to our RSS feed" leads to a feed, not to a story
         return url
 
 
@@ -262,6 +265,9 @@ def _heading_of(anchor: HtmlElement, card: HtmlElement) -> HtmlElement | None:
 
 
 WORD = re.compile(r"\w+")
+FEED_PATH = re.compile(
+    r"\.(?:rss|atom|rdf)$|[/.]rss(?:\.html?|\.xml)?/?$|/(?:feed|atom)(?:\.xml)?/?$", re.IGNORECASE
+)
 # Paths of listings about stories rather than of stories: tags, categories, authors, searches, archives.
 TAXONOMY = re.compile(
     r"/(?:tags?|labels?|category|categories|categorie|kategorie|rubrique|topics?|themen|author|authors|"
@@ -395,7 +401,12 @@ def chosen_blocks(blocks: list[Block]) -> list[Block]:
     best = strong[0].score
     chosen: list[Block] = []
     for block in strong:
-        if block.score < best * (BESIDE_RELATIVE_SCORE if block.beside else RELATIVE_SCORE):
+        dated = sum(_has_date(card) for card in block.cards) >= 0.8 * len(block.cards)
+        # Beside the content, a list holds up when it is dated throughout (an agenda, "more news").
+        relative = (
+            RELATIVE_SCORE if not block.beside else DATED_BESIDE_SCORE if dated else BESIDE_RELATIVE_SCORE
+        )
+        if block.score < best * relative:
             block.rejected = f"far below the best block ({block.score:g} against {best:g})"
         elif block.beside and {card.link for card in block.cards} & {c.link for b in chosen for c in b.cards}:
             block.rejected = "beside the content, repeating its stories (a most-read box?)"
@@ -409,12 +420,12 @@ CARD_WORDS = re.compile(
 )
 
 
-def single_cards(page: Page, chosen: list[Block]) -> Block | None:
+def single_cards(page: Page, chosen: list[Block], judged: list[Block] = ()) -> Block | None:  # type: ignore[assignment]
     """Stories shown once in their own shape: the lead teaser above a list, an article card beside a
     list item. Looked for where the chosen blocks are (the page's <main>, else around them), or on the
     whole page when there is no block; each must have a title of two words or more and lead to a story
     of this site that no block holds."""
-    taken = {element for block in chosen for element in block.elements}
+    taken = {element for block in [*chosen, *judged] for element in block.elements}  # rejected ones too
     known = {card.link for block in chosen for card in block.cards}
     region = _region(page, chosen)
     if region is None:
@@ -444,6 +455,8 @@ def single_cards(page: Page, chosen: list[Block]) -> Block | None:
         folder = card.link.rstrip("/") + "/"
         if any(link.startswith(folder) for link in known):
             continue  # "All the news": the listing the stories are in, not one of them
+        if chosen and not (_has_date(card) or _story_address(card.link)):
+            continue  # beside blocks of news, a card alone must look like news: a service tile does not
         if sum(1 for _ in element.iter("a")) > 12:
             continue  # a section of the page, not a card
         known.add(card.link)

@@ -35,6 +35,12 @@ CHROME = re.compile(
     re.IGNORECASE,
 )
 ASIDE = "in an <aside>"
+# The same inside a card: what is not the story's own content.
+CARD_CHROME = re.compile(
+    r"(?:^|[-_\s])(share|sharing|social|cookie|consent|ad|ads|advert|advertisement|sponsored|promo|"
+    r"adsense|comments?|menu|nav)(?:$|[-_\s])",
+    re.IGNORECASE,
+)
 CHROME_TAGS = {"nav": "in a <nav>", "footer": "in a <footer>", "header": "in a page <header>"}
 # Class names made by tools, or that say a state, not a kind: not stable across deploys or cards.
 GENERATED = re.compile(
@@ -51,11 +57,18 @@ STATE = re.compile(
     re.IGNORECASE,
 )
 CSS_IDENTIFIER = re.compile(r"^-?[_a-zA-Z][-_a-zA-Z0-9]*$")
+# Classes a CMS gives each card after its own data (WordPress: `category-research tag-ocean format-video
+# status-publish`): they differ from card to card of one list.
+PER_CARD = re.compile(
+    r"^(?:category|categorie|categoria|kategorie|cat|tag|tags|topic|format|status|type|term|taxonomy|"
+    r"rubrique|lang|author|year|month)-",
+    re.IGNORECASE,
+)
 
 
 def stable_classes(element: HtmlElement) -> list[str]:
     """The element's class names that name a kind of thing: no generated hashes, no state, no BEM
-    modifier (`card--featured` is still a `card`)."""
+    modifier (`card--featured` is still a `card`), none a CMS gives after the card's own data."""
     return [
         name
         for name in (element.get("class") or "").split()
@@ -63,6 +76,7 @@ def stable_classes(element: HtmlElement) -> list[str]:
         and "--" not in name
         and not GENERATED.search(name)
         and not STATE.match(name)
+        and not PER_CARD.match(name)
     ]
 
 
@@ -79,10 +93,12 @@ def is_heading(element: HtmlElement) -> bool:
 
 def chrome_reason(element: HtmlElement, stop: HtmlElement | None = None) -> tuple[str, float] | None:
     """Why an element is page chrome (a menu, a footer, a share bar, a sidebar), when it is, and how
-    much that lowers a block's score. `stop`: look no higher than this ancestor."""
+    much that lowers a block's score. `stop`: look no higher than this ancestor, a card, whose own
+    header and footer (`card-header`, `div.footer` with the date) are content: inside a card only share
+    bars, ads and the like are chrome."""
+    if stop is not None:
+        return _chrome_in_card(element, stop)
     for node in (element, *element.iterancestors()):
-        if node is stop:
-            return None
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("main", "article"):
             return None
@@ -98,6 +114,18 @@ def chrome_reason(element: HtmlElement, stop: HtmlElement | None = None) -> tupl
         if match:
             where = f"{tag}#{node.get('id')}" if node.get("id") else tag
             return f"in a {match.group(1).lower()} ({where})", 0.1
+    return None
+
+
+def _chrome_in_card(element: HtmlElement, card: HtmlElement) -> tuple[str, float] | None:
+    for node in (element, *element.iterancestors()):
+        if node is card:
+            return None
+        if node.tag == "nav" or node.get("role") in ("navigation", "menu", "menubar"):
+            return "in a menu of the card", 0.1
+        match = CARD_CHROME.search(" ".join(filter(None, (node.get("class"), node.get("id")))))
+        if match:
+            return f"in a {match.group(1).lower()} of the card", 0.1
     return None
 
 
