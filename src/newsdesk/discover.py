@@ -65,6 +65,7 @@ class Result:
     items: list[Item]
     feeds: list[FeedCandidate]
     problem: str | None = None
+    address: str = ""  # as given on the command line
 
 
 def discover(
@@ -276,7 +277,7 @@ def discover_command(
     now: Callable[[], datetime] = utc_now,
 ) -> int:
     try:
-        result = discover(config, address, language=language, name=name, now=now)
+        result = replace(discover(config, address, language=language, name=name, now=now), address=address)
     except SourceError as exc:
         print(f"newsdesk discover: {exc.url or address}: {exc.message}", file=err)
         return EXIT_FAILED
@@ -304,7 +305,8 @@ def _lines(result: Result, data: dict[str, Any]) -> list[str]:
         + (" data" if result.discovery.method not in ("html", "") else "")
         + "; type: auto finds them at every refresh",
     }[kind]
-    lines = [f"# newsdesk discover {result.url}: {how}", "# add under sources: in config.yaml"]
+    shown = result.address or result.url  # as the person typed it: a path stays a path
+    lines = [f"# newsdesk discover {shown}: {how}", "# add under sources: in config.yaml"]
     lines += entry_yaml(result.entry).rstrip("\n").splitlines()
     lines += ["", *item_lines(data["items"])]
     chosen = [c for c in result.discovery.candidates if c.get("chosen")]
