@@ -74,7 +74,9 @@ def _correct(case: Case, entry: dict[str, object]) -> None:
     elif case.name == "derstandard-at":
         # A multi-section front page: every teaser's story is a story of the page.
         html = case.path.read_text(encoding="utf-8")
-        found = re.findall(r'href="(?:https://www\.derstandard\.at)?(/(?:story|jetzt/livebericht)/\d+/[^"#?]+)"', html)
+        found = re.findall(
+            r'href="(?:https://www\.derstandard\.at)?(/(?:story|jetzt/livebericht)/\d+/[^"#?]+)"', html
+        )
         case.links = list(dict.fromkeys("https://www.derstandard.at" + path for path in found))
         case.precision = True
         case.why = "every /story/ and live report link of the front page (recording: the first only)"

@@ -394,3 +394,42 @@ def test_hostile_pages_give_a_line_not_a_crash() -> None:
     assert found["nested"].problem and "empty shell" in found["nested"].problem
     assert found["letters"].problem and "no repeated block" in found["letters"].problem
     assert len(found["cards"].items) == 2000
+
+
+@pytest.mark.parametrize(
+    ("markup", "method"),
+    [
+        (
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+            '{"@type": "WebSite", "name": "Lab"},'
+            '{"@type": "BlogPosting", "headline": "Glider back from the Atlantic", "url": "/news/glider",'
+            ' "datePublished": "2026-11-23"},'
+            '{"@type": "Event", "name": "Open night at the lab", "url": "/events/open-night",'
+            ' "startDate": "2026-11-20"}]}</script>',
+            "json-ld",
+        ),
+        (
+            '<div itemscope itemtype="https://schema.org/NewsArticle"><span itemprop="headline">Glider back'
+            ' from the Atlantic</span><a itemprop="url" href="/news/glider">more</a>'
+            '<meta itemprop="datePublished" content="2026-11-23"></div>'
+            '<div itemscope itemtype="https://schema.org/Event"><span itemprop="name">Open night at the'
+            ' lab</span><link itemprop="url" href="/events/open-night">'
+            '<time itemprop="startDate" datetime="2026-11-20">20 Nov</time></div>',
+            "microdata",
+        ),
+    ],
+    ids=["json-ld", "microdata"],
+)
+def test_stories_carried_as_structured_data_are_read_without_cards(markup: str, method: str) -> None:
+    from datetime import UTC, datetime
+
+    from newsdesk.extract.discover import discover_page
+    from newsdesk.models import Page
+
+    html = f"<html><head><title>Lab</title></head><body>{markup}<p>Welcome to the lab.</p></body></html>"
+    found = discover_page(Page("https://lab.example/", 200, {}, html.encode(), datetime.now(UTC)), "lab")
+    assert found.method == method and found.select is None
+    assert [(item.title, item.link, item.date_text) for item in found.items] == [
+        ("Glider back from the Atlantic", "https://lab.example/news/glider", "2026-11-23"),
+        ("Open night at the lab", "https://lab.example/events/open-night", "2026-11-20"),
+    ]
