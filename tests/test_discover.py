@@ -433,3 +433,15 @@ def test_stories_carried_as_structured_data_are_read_without_cards(markup: str, 
         ("Glider back from the Atlantic", "https://lab.example/news/glider", "2026-11-23"),
         ("Open night at the lab", "https://lab.example/events/open-night", "2026-11-20"),
     ]
+
+
+def test_an_address_that_is_a_feed_gives_a_feed_source(
+    httpserver: HTTPServer, capsys: pytest.CaptureFixture[str], quick: Path
+) -> None:
+    url = serve_file(httpserver, "/press.rss", ROOT / "examples/site/press.rss", "application/rss+xml")
+    assert main(["discover", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"# newsdesk discover {url}: the address is a feed (4 entries)\n")
+    assert f"  type: feed\n  url: {url}\n" in out
+    # robots.txt, then the feed: no discovery, no feed paths tried.
+    assert [request.path for request, _ in httpserver.log] == ["/robots.txt", "/press.rss"]

@@ -83,6 +83,11 @@ def discover(
     politeness = Politeness.for_config(config, store=None, now=now)
     with new_session(config) as session:
         page = _get(config, probe, url, session, politeness, now, accept=ACCEPT["html"])
+        given_feed = _as_feed(config, replace(probe, type="feed"), page)
+        if given_feed is not None:  # the address is a feed itself: nothing to discover
+            source = replace(probe, type="feed", url=address_for_config(config, url))
+            entry = _entry(source, "feed", source.url or url, None)
+            return Result(url, Discovery(url, "feed", []), entry, given_feed.items, [given_feed])
         discovery = discover_page(page, name)
         language = language or _page_language(page, name)
         source = SourceConfig(name=name, type="auto", url=address_for_config(config, url), language=language)
@@ -212,6 +217,20 @@ def _feeds(
     return feeds
 
 
+def _as_feed(config: Config, source: SourceConfig, page: Page) -> FeedCandidate | None:
+    """The fetched page read as a feed, when it is one (RSS, Atom, JSON Feed, WordPress posts)."""
+    from newsdesk.extract.feed import looks_like_feed
+    from newsdesk.normalize.item import Normalizer
+
+    if not looks_like_feed(page):
+        return None
+    try:
+        parsed = parse_page(source, page, Normalizer.for_source(config, source))
+    except SourceError:
+        return None
+    return FeedCandidate(page.url, "given", parsed.items, len(parsed.items))
+
+
 def _feed_addresses(page: Page, name: str) -> list[tuple[str, str]]:
     from newsdesk.extract.feed import advertised_feeds
     from newsdesk.extract.html import base_url, parse_html
@@ -298,8 +317,11 @@ def _lines(result: Result, data: dict[str, Any]) -> list[str]:
     if result.problem:
         return []
     kind = result.entry["type"]
+    given = result.discovery.method == "feed"
     how = {
-        "feed": f"a feed that carries the page's stories ({len(result.items)} entries)",
+        "feed": f"the address is a feed ({len(result.items)} entries)"
+        if given
+        else f"a feed that carries the page's stories ({len(result.items)} entries)",
         "html": f"{len(result.items)} stories in cards the selectors below read",
         "auto": f"{len(result.items)} stories in the page's {result.discovery.method or 'cards'}"
         + (" data" if result.discovery.method not in ("html", "") else "")

@@ -47,6 +47,20 @@ def extract_feed(page: Page, source: str) -> list[RawItem]:
     return [_entry(entry, source, page.url) for entry in parsed.entries]
 
 
+def looks_like_feed(page: Page) -> bool:
+    """An XML or JSON body rather than an HTML page: worth reading as a feed."""
+    head = page.body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _HTML_START.match(page.body[:4096]):
+        return False
+    kind = page.content_type.lower()
+    return (
+        head[:1] in (b"{", b"[")
+        or head.startswith(b"<?xml")
+        or head[:5] in (b"<rss ", b"<rss>", b"<feed")
+        or ("xml" in kind or "json" in kind)
+    )
+
+
 def _not_a_feed(page: Page, source: str, problem: str) -> ExtractError:
     """An HTML page given as a feed is a config mistake: say how to read it instead."""
     if not _HTML_START.match(page.body[:4096]):
