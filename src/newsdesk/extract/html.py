@@ -81,10 +81,12 @@ def base_url(document: HtmlElement, page_url: str) -> str:
 FIELDS = ("title", "link", "summary", "category", "date", "image")
 
 
-def extract_html(page: Page, source: str, select: SelectConfig) -> list[RawItem]:
+def extract_html(
+    page: Page, source: str, select: SelectConfig, *, document: HtmlElement | None = None
+) -> list[RawItem]:
     """One RawItem per card the item selector matched, empty ones included (`preview` counts them;
-    `extract.is_item` drops them)."""
-    document = parse_html(page, source)
+    `extract.is_item` drops them). `document`: the page already parsed (discovery tries many selects)."""
+    document = parse_html(page, source) if document is None else document
     base = base_url(document, page.url)
     assert select.item is not None
     cards = select_elements(select.item, document)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml.html import HtmlElement
+
 from newsdesk.config import SelectConfig
 from newsdesk.errors import ExtractError
 from newsdesk.extract.discover.blocks import Block, Page, chosen_blocks, find_blocks, single_cards
@@ -74,9 +76,9 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
         return Discovery(page.url, "", [], None, candidates, problem=_why_nothing(document, page.url, base))
     per_block = [(item_selector(reading, block), field_selectors(block)) for block in news]
     titles = {card.link: card.title for card in reversed(cards)}  # the first card's title
-    select = _selectors(per_block, page, source, titles)
+    select = _selectors(per_block, page, source, titles, reading)
     if select is not None:
-        items = _stories(extract_html(page, source, select))
+        items = _stories(extract_html(page, source, select, document=reading.document))
     else:  # each block as it reads best: its own selectors, else its cards as found
         items = [
             raw
@@ -87,7 +89,11 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
 
 
 def _selectors(
-    per_block: list[tuple[str | None, dict[str, str]]], page: FetchedPage, source: str, titles: dict[str, str]
+    per_block: list[tuple[str | None, dict[str, str]]],
+    page: FetchedPage,
+    source: str,
+    titles: dict[str, str],
+    reading: Page,
 ) -> SelectConfig | None:
     """One select for all the news blocks, kept only when extracting with it gives the same stories."""
     items = [css for css, _ in per_block]
@@ -96,7 +102,7 @@ def _selectors(
     fields = [selectors for _, selectors in per_block]
     for scoped in (False, True):
         select = _joined([css for css in items if css], fields, scoped=scoped)
-        if select is not None and _reproduces(page, source, select, titles):
+        if select is not None and _reproduces(page, source, select, titles, reading.document):
             return select
     return None
 
@@ -107,8 +113,8 @@ def _block_items(
     titles = {card.link: card.title for card in reversed(block.cards)}
     if css is not None:
         select = _joined([css], [fields], scoped=False)
-        if select is not None and _reproduces(page, source, select, titles):
-            return _stories(extract_html(page, source, select))
+        if select is not None and _reproduces(page, source, select, titles, reading.document):
+            return _stories(extract_html(page, source, select, document=reading.document))
     return [card_item(card, source, page.url, reading.base) for card in block.cards]
 
 
@@ -145,10 +151,12 @@ def _scope(card: str, css: str) -> str:
     return css if css.startswith(card) else f"{card} {css}"
 
 
-def _reproduces(page: FetchedPage, source: str, select: SelectConfig, titles: dict[str, str]) -> bool:
+def _reproduces(
+    page: FetchedPage, source: str, select: SelectConfig, titles: dict[str, str], document: HtmlElement
+) -> bool:
     """Extracting with `select` gives the stories found, each with the title its first card shows."""
     try:
-        found = _stories(extract_html(page, source, select))
+        found = _stories(extract_html(page, source, select, document=document))
     except (ExtractError, ValueError):
         return False
     read: dict[str, str | None] = {}

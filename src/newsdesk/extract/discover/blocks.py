@@ -364,6 +364,8 @@ def _has_date(card: Card) -> bool:
     for element in card.element.iter():
         if not isinstance(element.tag, str) or element in title or len(element) > 2:
             continue
+        if len(element.text_content()) > 200:
+            continue  # far longer than a date: not worth reading as a reader sees it
         text = visible_text(element)
         if 4 <= len(text) <= 40 and DATE_HINT.search(text):
             return True
