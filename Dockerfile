@@ -12,7 +12,7 @@ RUN useradd --system --home /app --shell /usr/sbin/nologin newsdesk
 COPY pyproject.toml README.md ./
 COPY src ./src
 # The image carries every extra: PostgreSQL driver, /metrics, Brotli, Celery workers; no rebuild to switch them on.
-RUN pip install ".[postgres,metrics,brotli,workers]" && rm -rf src
+RUN pip install ".[postgres,metrics,brotli,workers,enrich]" && rm -rf src
 
 COPY config.yaml ./
 COPY examples ./examples

@@ -27,6 +27,7 @@ SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_INTERVAL = timedelta(hours=1)
+ENRICHED_FIELDS = ("date", "image", "summary")
 RESERVED_CATEGORY_IDS = frozenset({"all", "embed", "feeds", "index"})
 IMAGE_FILES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp"})
 STRICT = {"extra": "forbid"}  # pydantic's config for every section: an unknown key is a problem
@@ -69,6 +70,22 @@ def parse_duration(text: str) -> timedelta:
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"invalid duration {text!r}: expected a number and a unit s, m, h or d, e.g. 30m")
     return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _enrich(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    unknown = [
+        name for name in ((value,) if isinstance(value, str) else value) if name not in ENRICHED_FIELDS
+    ]
+    if (isinstance(value, str) and value != "missing") or (not isinstance(value, str) and unknown):
+        got = value if isinstance(value, str) else unknown[0]
+        raise ValueError(f"use missing, or a list of {', '.join(ENRICHED_FIELDS)} (got {got!r})")
+    import importlib.util
+
+    if any(importlib.util.find_spec(name) is None for name in ("trafilatura", "htmldate")):
+        raise ValueError(
+            "enrichment needs trafilatura and htmldate, not installed (pip install 'newsdesk[enrich]')"
+        )
+    return value
 
 
 def _duration(value: str) -> str:
@@ -324,11 +341,19 @@ class SourceConfig:
     allow_private: bool = False  # may redirects lead to loopback/LAN addresses?
     timezone: Annotated[str, Check(_zone)] | None = None  # for dates without an offset; default site's
     date_format: Annotated[str, Check(_strptime_format)] | None = None  # settles ambiguous dates: %d/%m/%Y
+    # Fields a new story's article page fills when its card lacks them (`missing`: every one of them).
+    enrich: Annotated[str | tuple[str, ...], Check(_enrich)] | None = None
 
     @property
     def pages(self) -> tuple[str, ...]:
         """Every address this source reads, in config order."""
         return ((self.url,) if self.url else ()) + (self.urls or ())
+
+    @property
+    def enrich_fields(self) -> tuple[str, ...]:
+        if self.enrich == "missing":
+            return ENRICHED_FIELDS
+        return tuple(dict.fromkeys(self.enrich or ()))
 
     @property
     def interval(self) -> timedelta:

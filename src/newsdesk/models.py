@@ -61,6 +61,7 @@ class Item:
     rank: int = 0  # where the card stands: the source's place in the config, then page order
     unparsed_date: str | None = None
     future_date: str | None = None  # a date after the fetch (an event's, in an agenda): not when published
+    filled: tuple[tuple[str, str], ...] = ()  # (field, where the article page gave it) when enriched
     page_url: str = ""
 
     @property

@@ -42,6 +42,7 @@ from newsdesk.fetch.http import Validators, fetch, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter, Limiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
+from newsdesk.normalize.images import without_shared_image
 from newsdesk.parsing import Parsers
 from newsdesk.publish import PublishReport
 from newsdesk.publish.manifest import is_current, output_state, remember
@@ -331,6 +332,38 @@ def collect(
     return out
 
 
+def finished_items(
+    config: Config,
+    source: SourceConfig,
+    items: list[Item],
+    *,
+    store: Store | None,
+    session: requests.Session,
+    politeness: Politeness | None,
+    now: Callable[[], datetime],
+) -> list[Item]:
+    """What a source's pages gave, without a logo shared by most stories, and with new stories
+    enriched from their articles (`enrich:`); an og:image that is the site's logo on every article
+    is dropped in turn."""
+    if not items:
+        return items
+    items = without_shared_image(items, source.name)
+    if source.enrich_fields:
+        from newsdesk.enrich import enrich_items
+
+        items = enrich_items(
+            config,
+            source,
+            items,
+            store=store,
+            session=session,
+            politeness=politeness or Politeness(),
+            now=now,
+        )
+        items = without_shared_image(items, source.name)
+    return items
+
+
 def source_rank(config: Config, source: SourceConfig) -> int:
     """Cards rank by the source's place in the config, then by their place on its pages."""
     place = next((at for at, other in enumerate(config.sources) if other.name == source.name), 0)
@@ -370,6 +403,9 @@ def gather_source(
         memos, memos_read = {}, False
     got = collect(
         config, source, session=session, now=now, politeness=politeness, memos=memos, parsers=parsers
+    )
+    got.items = finished_items(
+        config, source, got.items, store=store, session=session, politeness=politeness, now=now
     )
     _check_counts(config, source, got, memos, memory_read=memos_read)
     for old, new in got.moved:

@@ -8,6 +8,7 @@ carousel clones included; an *item* is a distinct story, however many cards or p
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,7 +22,7 @@ from newsdesk.fetch.http import new_session
 from newsdesk.localtime import day_text
 from newsdesk.models import Item, Page, RawItem
 from newsdesk.normalize.item import Normalizer
-from newsdesk.pipeline import Collected, Politeness, collect
+from newsdesk.pipeline import Collected, Politeness, collect, finished_items
 from newsdesk.table import cut, cut_middle, table_lines
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -98,6 +99,9 @@ def read_pages(config: Config, source: SourceConfig, now: Callable[[], datetime]
         for address in source.pages:
             single = replace(source, url=address, urls=None)
             got = collect(config, single, session=session, now=now, politeness=politeness)
+            got.items = finished_items(
+                config, single, got.items, store=None, session=session, politeness=politeness, now=now
+            )
             reading = PageReading(config.resolve_address(address), got)
             if source.type == "html":
                 reading.candidates = [
@@ -165,6 +169,7 @@ def item_data(item: Item, zone: str, language: str) -> dict[str, Any]:
         "url": item.url,
         "image": item.image,
         "date_text": item.unparsed_date,
+        "filled": dict(item.filled),  # field -> where its article page gave it (enrich:)
     }
 
 
@@ -204,6 +209,13 @@ def preview_lines(data: dict[str, Any]) -> list[str]:
     """The items, then the pages' counts, then the fields', then what went wrong."""
     lines = item_lines(data["items"])
     lines += ["", *_count_lines(data), "", *_field_lines(data)]
+    filled = Counter(
+        f"{name} from {origin}" for item in data["items"] for name, origin in item["filled"].items()
+    )
+    if filled:
+        lines.append(
+            "filled from article pages: " + ", ".join(f"{what} ({n})" for what, n in sorted(filled.items()))
+        )
     for url, recipe in data["discovered"].items():
         lines.append(f"type: auto read {url} as {recipe}")
     for url, candidates in data["candidates"].items():

@@ -224,6 +224,12 @@ class Store:
         with self.db.read() as conn:
             return changes_since(conn, mark)
 
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """The story addresses already stored (enrichment fetches an article for new stories only)."""
+        with self.db.read() as conn:
+            keys = rows.known_keys(conn, (f"url:{url}" for url in urls))
+        return {key.removeprefix("url:") for key in keys}
+
     def set_meta(self, key: str, value: str) -> None:
         with self.db.write() as conn:
             sources.set_meta(conn, key, value)

@@ -100,6 +100,17 @@ def lookup(conn: Conn, wanted: Iterable[str]) -> KnownItems:
     return KnownItems({key: records[row_id] for key, row_id in owners.items() if row_id in records})
 
 
+def known_keys(conn: Conn, wanted: Iterable[str]) -> set[str]:
+    """Which of these identity keys a stored story already has."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(set(wanted))):
+        among, params = placeholders("key", chunk)
+        found.update(
+            row[0] for row in conn.execute(f"SELECT key FROM item_keys WHERE key IN {among}", params)
+        )
+    return found
+
+
 def load_one(conn: Conn, row_id: int) -> StoredItem:
     return load(conn, f"{SELECT} WHERE id = :id", {"id": row_id})[0]
 

@@ -63,7 +63,7 @@ class Found:
 
 def structured_items(document: HtmlElement, base: str, source: str, page_url: str) -> list[Found]:
     found = []
-    jsonld = [record for record in _jsonld_records(document) if _is_article(record)]
+    jsonld = [record for record in jsonld_records(document) if _is_article(record)]
     if jsonld:
         found.append(Found("json-ld", _items(jsonld, base, source, page_url)))
     micro = list(_microdata_records(document))
@@ -90,7 +90,7 @@ def state_items(document: HtmlElement, base: str, source: str, page_url: str) ->
 # --- JSON-LD ---------------------------------------------------------------------------------
 
 
-def _jsonld_records(document: HtmlElement) -> Iterator[dict[str, Any]]:
+def jsonld_records(document: HtmlElement) -> Iterator[dict[str, Any]]:
     for script in document.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -278,26 +278,26 @@ def _items(records: list[dict[str, Any]], base: str, source: str, page_url: str)
     items = []
     seen = set()
     for record in records:
-        title = _text(_value(record, TITLE_KEYS))
-        href = _link(_value(record, LINK_KEYS))
+        title = text_value(_value(record, TITLE_KEYS))
+        href = link_value(_value(record, LINK_KEYS))
         if not title or not href:
             continue
         link = absolute_url(base, href)
         if not link.startswith(("http://", "https://")) or link in seen:
             continue
         seen.add(link)
-        image = _link(_value(record, IMAGE_KEYS))
+        image = link_value(_value(record, IMAGE_KEYS))
         items.append(
             RawItem(
                 source=source,
                 page_url=page_url,
                 title=title,
                 link=link,
-                summary=_text(_value(record, SUMMARY_KEYS)) or None,
+                summary=text_value(_value(record, SUMMARY_KEYS)) or None,
                 categories=_labels(_value(record, CATEGORY_KEYS)),
-                date_text=_text(_value(record, DATE_KEYS)) or None,
+                date_text=text_value(_value(record, DATE_KEYS)) or None,
                 image=absolute_url(base, image) if image else None,
-                guid=_text(record.get("id") or record.get("@id")) or None,
+                guid=text_value(record.get("id") or record.get("@id")) or None,
             )
         )
     return items
@@ -311,7 +311,7 @@ def _value(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _text(value: Any) -> str:
+def text_value(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("rendered") or value.get("text") or value.get("name") or value.get("@value")
     if isinstance(value, list):
@@ -319,12 +319,12 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if isinstance(value, str | int | float) else ""
 
 
-def _link(value: Any) -> str:
+def link_value(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("url") or value.get("@id") or value.get("href") or value.get("src")
     if isinstance(value, list):
         value = value[0] if value else None
-        return _link(value)
+        return link_value(value)
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -337,5 +337,5 @@ def _labels(value: Any) -> tuple[str, ...]:
         values = [value]
     else:
         return ()
-    labels = [_text(entry) for entry in values]
+    labels = [text_value(entry) for entry in values]
     return tuple(dict.fromkeys(label for label in labels if label))
