@@ -88,6 +88,14 @@ def _enrich(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
     return value
 
 
+def _render(value: str) -> str:
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        raise ValueError("render: browser needs Playwright, not installed (pip install 'newsdesk[browser]')")
+    return value
+
+
 def _duration(value: str) -> str:
     parse_duration(value)
     return value
@@ -343,6 +351,8 @@ class SourceConfig:
     date_format: Annotated[str, Check(_strptime_format)] | None = None  # settles ambiguous dates: %d/%m/%Y
     # Fields a new story's article page fills when its card lacks them (`missing`: every one of them).
     enrich: Annotated[str | tuple[str, ...], Check(_enrich)] | None = None
+    # browser: a page built by JavaScript is loaded in headless Chromium when its HTML gives nothing.
+    render: Annotated[Literal["browser"], Check(_render)] | None = None
 
     @property
     def pages(self) -> tuple[str, ...]:

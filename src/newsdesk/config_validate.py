@@ -247,6 +247,11 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[Location, str]]:
             problems.append(
                 ((*where, "select"), f"only html sources take select (type is {source.get('type')})")
             )
+        for key in ("render", "enrich"):
+            if source.get(key) is not None and source.get("type") in ("feed", "items"):
+                problems.append(
+                    ((*where, key), f"only html and auto sources take {key} (type is {source.get('type')})")
+                )
     return problems
 
 

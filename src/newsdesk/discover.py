@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -27,7 +27,7 @@ from newsdesk.extract.discover import SELECT_FIELDS, Discovery, discover_page
 from newsdesk.fetch.http import Validators, fetch, new_session
 from newsdesk.models import Item, Page
 from newsdesk.parsing import parse_page
-from newsdesk.pipeline import ACCEPT, Politeness
+from newsdesk.pipeline import ACCEPT, Politeness, rendered_page
 from newsdesk.preview import item_data, item_lines
 from newsdesk.table import cut
 
@@ -89,8 +89,14 @@ def discover(
             entry = _entry(source, "feed", source.url or url, None)
             return Result(url, Discovery(url, "feed", []), entry, given_feed.items, [given_feed])
         discovery = discover_page(page, name)
+        render: Literal["browser"] | None = None
+        if not discovery.items and _shell(page, name) and browser_available():
+            page = rendered_page(config, probe, page, politeness)  # what a reader's browser shows
+            discovery, render = discover_page(page, name), "browser"
         language = language or _page_language(page, name)
-        source = SourceConfig(name=name, type="auto", url=address_for_config(config, url), language=language)
+        source = SourceConfig(
+            name=name, type="auto", url=address_for_config(config, url), language=language, render=render
+        )
         items = _items(config, source, page, discovery)
         feeds = _feeds(config, probe, page, session, politeness, now, items)
     best = max((feed for feed in feeds if feed.items), key=lambda feed: feed.shared, default=None)
@@ -162,6 +168,25 @@ def _get(
             validators=Validators(None, None),
             is_private=politeness.is_private,
         )
+
+
+def _shell(page: Page, name: str) -> bool:
+    from newsdesk.extract.discover import app_shell
+    from newsdesk.extract.html import parse_html
+
+    try:
+        return app_shell(parse_html(page, name)) is not None
+    except ExtractError:
+        return False
+
+
+def browser_available() -> bool:
+    """Chromium where newsdesk looks for it, and Playwright to drive it."""
+    import importlib.util
+
+    from newsdesk.fetch.browser import CHROMIUM
+
+    return CHROMIUM.exists() and importlib.util.find_spec("playwright") is not None
 
 
 def _page_language(page: Page, name: str) -> str | None:
@@ -254,6 +279,8 @@ def _entry(source: SourceConfig, kind: str, url: str, select: SelectConfig | Non
     entry: dict[str, Any] = {"name": source.name, "type": kind, "url": url}
     if source.language:
         entry["language"] = source.language
+    if source.render and kind != "feed":
+        entry["render"] = source.render
     if kind == "html" and select is not None:
         entry["select"] = {name: getattr(select, name) for name in SELECT_FIELDS if getattr(select, name)}
     return entry

@@ -38,12 +38,12 @@ from newsdesk.errors import (
     SourceError,
     StoreError,
 )
-from newsdesk.fetch.http import Validators, fetch, new_session, user_agent
+from newsdesk.fetch.http import Validators, fetch, host_is_private, new_session, user_agent
 from newsdesk.fetch.politeness import HostLimiter, Limiter, host_of
 from newsdesk.fetch.robots import RobotsCache
 from newsdesk.models import Item, Page, PageMemo, RawItem, SourceState, StoreResult
 from newsdesk.normalize.images import without_shared_image
-from newsdesk.parsing import Parsers
+from newsdesk.parsing import Parsed, Parsers
 from newsdesk.publish import PublishReport
 from newsdesk.publish.manifest import is_current, output_state, remember
 from newsdesk.schedule import disabled_by_gone, next_due
@@ -192,6 +192,7 @@ def read_page(
         is_web = urlsplit(url).scheme in ("http", "https")
         if politeness.robots and is_web and source.type in ("html", "auto") and source.respect_robots:
             politeness.robots.check(url, source=source.name, session=session, limiter=politeness.limiter)
+        rendered = source.render == "browser"  # a script's page: its HTML stays the same while news change
         with politeness.slot(url):
             page = fetch(
                 url,
@@ -200,17 +201,17 @@ def read_page(
                 session=session,
                 now=now,
                 accept=ACCEPT[source.type],
-                validators=Validators(memo.etag, memo.last_modified),
+                validators=Validators(None, None) if rendered else Validators(memo.etag, memo.last_modified),
                 allow_private=source.allow_private,
                 is_private=politeness.is_private,
             )
         reading.page = page
         body_hash = None if page.not_modified else body_digest(page.body)
-        if page.not_modified or body_hash == memo.body_hash:
+        if (page.not_modified or body_hash == memo.body_hash) and not rendered:
             reading.unchanged = True  # nothing changed: no parsing at all
             return reading
         reading.memo = PageMemo(page.headers.get("etag"), page.headers.get("last-modified"), body_hash)
-        parsed = parsers.parse(source, page, normalizer)
+        parsed = parse_or_render(config, source, page, normalizer, parsers=parsers, politeness=politeness)
     except SourceError as exc:
         reading.error = exc
         return reading
@@ -220,6 +221,50 @@ def read_page(
     reading.found, reading.items, reading.cards = parsed.found, parsed.items, parsed.cards
     reading.recipe = parsed.recipe
     return reading
+
+
+def parse_or_render(
+    config: Config,
+    source: SourceConfig,
+    page: Page,
+    normalizer: Callable[[], Normalizer],
+    *,
+    parsers: Parsers,
+    politeness: Politeness,
+) -> Parsed:
+    """The page's items; for `render: browser`, when its HTML gives none (no cards, no data in it),
+    the DOM Chromium builds from it. A browser is started only then."""
+    try:
+        parsed: Parsed | None = parsers.parse(source, page, normalizer)
+    except ExtractError:
+        if source.render != "browser":
+            raise
+        parsed = None
+    if parsed is not None and (source.render != "browser" or parsed.items):
+        return parsed
+    return parsers.parse(source, rendered_page(config, source, page, politeness), normalizer)
+
+
+def rendered_page(config: Config, source: SourceConfig, page: Page, politeness: Politeness) -> Page:
+    """The page as Chromium builds it (its DOM after its scripts ran), as a Page like any other."""
+    from newsdesk.fetch.browser import RenderJob, shared_browser
+
+    def allowed(address: str) -> bool:
+        scheme = urlsplit(address).scheme
+        if scheme in ("data", "blob", "about"):
+            return True
+        if scheme not in ("http", "https"):
+            return False
+        if source.allow_private or host_of(address) == host_of(page.url):
+            return True  # the maintainer named this host; its own requests stay there
+        private = politeness.is_private or host_is_private
+        return not private(urlsplit(address).hostname or "")
+
+    job = RenderJob(page.url, user_agent(config), config.fetch.timeout, config.fetch.max_bytes, allowed)
+    with politeness.slot(page.url):
+        html = shared_browser().render(job, source=source.name)
+    headers = {**page.headers, "content-type": "text/html; charset=utf-8"}
+    return replace(page, body=html.encode("utf-8"), headers=headers)
 
 
 def read_pages(

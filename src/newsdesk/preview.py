@@ -84,6 +84,7 @@ class PageReading:
     url: str
     got: Collected
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    shells: list[str] = field(default_factory=list)  # why a page that gave nothing looks built by scripts
 
     @property
     def items(self) -> list[Item]:
@@ -107,8 +108,16 @@ def read_pages(config: Config, source: SourceConfig, now: Callable[[], datetime]
                 reading.candidates = [
                     candidate for page in got.unmatched for candidate in _candidates(page, source.name)
                 ]
+            if source.render is None:
+                reading.shells = [shell for page in got.unmatched if (shell := _shell(page, source.name))]
             readings.append(reading)
     return readings
+
+
+def _shell(page: Page, source: str) -> str | None:
+    from newsdesk.extract.discover import app_shell
+
+    return app_shell(parse_html(page, source))
 
 
 def _candidates(page: Page, source: str) -> list[dict[str, Any]]:
@@ -142,6 +151,7 @@ def preview_data(
         "candidates": {reading.url: reading.candidates for reading in readings if reading.candidates},
         "unmatched": [reading.url for reading in readings if reading.got.unmatched and source.type == "html"],
         "discovered": {url: recipe for reading in readings for url, recipe in reading.got.recipes.items()},
+        "shells": {reading.url: reading.shells[0] for reading in readings if reading.shells},
         "unparsed_dates": [
             {"text": item.unparsed_date, "title": item.title}
             for reading in readings
@@ -220,6 +230,8 @@ def preview_lines(data: dict[str, Any]) -> list[str]:
         lines.append(f"type: auto read {url} as {recipe}")
     for url, candidates in data["candidates"].items():
         lines += ["", *_candidate_lines(url, candidates)]
+    for url, shell in data["shells"].items():
+        lines += ["", f"{url} is {shell}: add render: browser to the source to read what its scripts show"]
     for url in data["unmatched"]:
         if url not in data["candidates"]:
             lines += ["", f"the item selector matched nothing on {url}; {DISCOVER_HINT.format(url=url)}"]

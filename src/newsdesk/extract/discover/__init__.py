@@ -195,6 +195,17 @@ def _data_candidate(found: Found) -> dict[str, Any]:
     }
 
 
+def app_shell(document: HtmlElement) -> str | None:
+    """What makes a page an empty shell its scripts fill ("an empty shell built by JavaScript (12
+    characters of text, 3 script(s))"), or None when it shows its text."""
+    body = next(document.iter("body"), None)
+    text = visible_text(body) if body is not None else ""
+    scripts = sum(1 for _ in document.iter("script"))
+    if len(text) < SHELL_TEXT and scripts:
+        return f"an empty shell built by JavaScript ({len(text)} characters of text, {scripts} script(s))"
+    return None
+
+
 def _why_nothing(document: Any, url: str, base: str) -> str:
     """One line: a saved page whose links lead nowhere, an app shell, a login wall, or no repeated
     structure."""
@@ -203,16 +214,11 @@ def _why_nothing(document: Any, url: str, base: str) -> str:
             f"{url} is a file without <base href>: its links lead to no web address; discover the page's "
             "http(s) address instead"
         )
-    body = next(document.iter("body"), None)
-    text = visible_text(body) if body is not None else ""
-    scripts = sum(1 for _ in document.iter("script"))
     if any((field.get("type") or "").lower() == "password" for field in document.iter("input")):
         return f"{url} shows a login form (a password field): newsdesk reads public pages only"
-    if len(text) < SHELL_TEXT and scripts:
-        return (
-            f"{url} is an empty shell built by JavaScript ({len(text)} characters of text, {scripts} "
-            "script(s)) and carries no stories as data: it needs a browser to show its news"
-        )
+    shell = app_shell(document)
+    if shell:
+        return f"{url} is {shell} and carries no stories as data: it needs a browser (render: browser)"
     links = sum(1 for _ in document.iter("a"))
     return (
         f"no repeated block of story links on {url} ({links} link(s), none in cards of one shape): "
