@@ -123,6 +123,7 @@ def test_new_stories_get_their_date_image_and_summary_from_their_article_pages(
     assert items["tank"]["published"] == "2026-11-18T12:00:00+00:00"
     assert items["tank"]["filled"]["date"] == "time"
     assert items["tank"]["filled"]["summary"] == "trafilatura"
+    assert items["tank"]["filled"]["content"] == "trafilatura"
     assert items["tank"]["summary"].startswith("A new test tank for the acoustics team.")
     # The card's own value wins: its date is kept, its article (dated 2020) is not asked for it.
     assert items["own-date"]["published"] == "2026-11-21T00:00:00+00:00"
@@ -147,6 +148,13 @@ def test_an_article_is_fetched_once_per_new_story_and_never_for_a_known_one(
     atom = (config.output_dir / "all.atom").read_text(encoding="utf-8")
     assert "<published>2026-11-20T08:00:00Z</published>" in atom or "2026-11-20T08:00:00" in atom
     assert "https://cdn.example/glider.jpg" in atom and LOGO not in atom
+    # The article's main text is the entry's content, as escaped paragraphs.
+    assert '<content type="html">&lt;p&gt;A new test tank for the acoustics team.' in atom
+    rss = (config.output_dir / "all.rss").read_text(encoding="utf-8")
+    assert "<content:encoded>&lt;p&gt;A new test tank for the acoustics team." in rss
+    feed = json.loads((config.output_dir / "all.json").read_text(encoding="utf-8"))
+    tank = next(item for item in feed["items"] if item["url"].endswith("/news/tank"))
+    assert tank["content_html"].startswith("<p>A new test tank for the acoustics team.")
     site.clear_log()
     clock.advance(hours=1)
     assert not run(config, now=clock).failed
@@ -184,7 +192,7 @@ def test_enrichment_is_off_by_default_and_preview_says_where_fields_came_from(
     site: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plain = config_for(tmp_path, site.url_for("/news/")).source("lab")
-    assert plain.enrich_fields == ("date", "image", "summary")
+    assert plain.enrich_fields == ("date", "image", "summary", "content")
     config = load_config(
         write_config(
             tmp_path,
@@ -218,4 +226,7 @@ def test_enrich_values_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
         """,
     )
     assert main(["check", "--config", str(config)]) == 2
-    assert "enrich: use missing, or a list of date, image, summary (got 'dates')" in capsys.readouterr().err
+    assert (
+        "enrich: use missing, or a list of date, image, summary, content (got 'dates')"
+        in capsys.readouterr().err
+    )

@@ -27,7 +27,7 @@ SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEFAULT_INTERVAL = timedelta(hours=1)
-ENRICHED_FIELDS = ("date", "image", "summary")
+ENRICHED_FIELDS = ("date", "image", "summary", "content")
 RESERVED_CATEGORY_IDS = frozenset({"all", "embed", "feeds", "index"})
 IMAGE_FILES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp"})
 STRICT = {"extra": "forbid"}  # pydantic's config for every section: an unknown key is a problem

@@ -62,6 +62,7 @@ class Item:
     unparsed_date: str | None = None
     future_date: str | None = None  # a date after the fetch (an event's, in an agenda): not when published
     filled: tuple[tuple[str, str], ...] = ()  # (field, where the article page gave it) when enriched
+    content_html: str = ""  # the article page's full text (enrich: content), sanitized
     page_url: str = ""
 
     @property
@@ -90,6 +91,7 @@ class StoredItem:
     keys: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     content_hash: str = ""
+    content_html: str = ""  # the article page's full text (enrich: content)
     seen_rank: int = field(default=0, compare=False)
     row_id: int | None = field(default=None, compare=False)
     duplicate_of: int | None = field(default=None, compare=False)

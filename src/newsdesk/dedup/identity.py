@@ -74,6 +74,7 @@ def content_hash(record: StoredItem) -> str:
         "categories": sorted(record.categories),
         "image": record.image,
         "published": record.published.isoformat(),
+        "content": record.content_html,
     }
     data = {key: value for key, value in fields.items() if value}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -115,6 +116,7 @@ def merge_items(first: Item, second: Item) -> Item:
         new_categories=_union(first.new_categories, second.new_categories),
         published=first.published or second.published,
         image=first.image or second.image,
+        content_html=first.content_html or second.content_html,
     )
 
 
@@ -138,6 +140,7 @@ def new_record(item: Item, *, now: datetime, site_host: str) -> StoredItem:
         title=item.title,
         summary_html=item.summary_html,
         summary_text=item.summary_text,
+        content_html=item.content_html,
         categories=item.categories,
         published=published,
         date_from_source=item.published is not None,
@@ -190,6 +193,7 @@ def merge(stored: StoredItem | None, item: Item, *, now: datetime, site_host: st
         title=title,
         summary_html=summary_html,
         summary_text=summary_text,
+        content_html=stored.content_html or item.content_html,
         categories=_union(stored.categories, item.categories),
         published=published,
         date_from_source=from_source,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from newsdesk.config import Config, SourceConfig
+from newsdesk.config import ENRICHED_FIELDS, Config, SourceConfig
 from newsdesk.enrich.article import ArticleFacts, Found, read_article
 from newsdesk.errors import SourceError
 from newsdesk.models import Item
@@ -76,6 +76,7 @@ def _lacking(item: Item, wanted: tuple[str, ...]) -> list[str]:
         "date": item.published is not None,
         "image": bool(item.image),
         "summary": bool(item.summary_text),
+        "content": bool(item.content_html),
     }
     return [name for name in wanted if not present[name]]
 
@@ -115,7 +116,9 @@ def _article(
         if page.not_modified and cached:
             report.not_modified += 1
             return cached[2]
-        facts = read_article(page, source.name, language=config.source_language(source))
+        facts = read_article(
+            page, source.name, language=config.source_language(source), wanted=source.enrich_fields
+        )
     except SourceError as exc:
         report.failed += 1
         log.warning(
@@ -148,9 +151,7 @@ def _remember(
 ) -> None:
     if store is None or not (etag or modified):
         return
-    found = {
-        name: (vars(value) if (value := facts.get(name)) else None) for name in ("date", "image", "summary")
-    }
+    found = {name: (vars(value) if (value := facts.get(name)) else None) for name in ENRICHED_FIELDS}
     try:
         store.set_meta(
             CACHE_KEY.format(url=url), json.dumps({"etag": etag, "last_modified": modified, "facts": found})
@@ -197,9 +198,11 @@ def _fill(
             if image is None:
                 continue
             changes["image"] = image
-        else:
+        elif name == "summary":
             html = text_to_html(clean_text(found.value))
             changes["summary_html"], changes["summary_text"] = html, html_fragment_text(html)
+        else:
+            changes["content_html"] = found.value  # escaped paragraphs (article._content)
         origins.append((name, found.origin))
         report.filled[name] = report.filled.get(name, 0) + 1
     if not changes:

@@ -20,6 +20,7 @@ from newsdesk.markup import visible_text
 from newsdesk.models import Page
 
 SUMMARY_CHARS = 400  # a summary from the main text: its first sentences, not the article
+MAX_CONTENT = 100_000  # characters of main text kept as a story's content
 MIN_PARAGRAPH = 60  # characters: shorter lines of the main text are headings and bylines
 # "Publié le 3 mars 2026", "Veröffentlicht am 14. November 2026": the label before a date in the text.
 PUBLISHED_LABEL = re.compile(
@@ -40,23 +41,46 @@ class ArticleFacts:
     date: Found | None = None
     image: Found | None = None
     summary: Found | None = None
+    content: Found | None = None  # the main text as HTML paragraphs
 
     def get(self, name: str) -> Found | None:
         found: Found | None = getattr(self, name, None)
         return found
 
 
-def read_article(page: Page, source: str, *, language: str) -> ArticleFacts:
-    """Raise ExtractError only for a page that is not HTML at all."""
+def read_article(page: Page, source: str, *, language: str, wanted: tuple[str, ...]) -> ArticleFacts:
+    """The wanted facts (trafilatura reads the main text only when a summary or the content needs
+    it); raise ExtractError only for a page that is not HTML at all."""
     document = parse_html(page, source)
     base = base_url(document, page.url)
     record = _main_record(document)
     meta = _meta(document)
+    main_text = _MainText(page)
     return ArticleFacts(
-        date=_date(document, record, meta, page, language),
-        image=_image(record, meta, base),
-        summary=_summary(record, meta, page),
+        date=_date(document, record, meta, page, language) if "date" in wanted else None,
+        image=_image(record, meta, base) if "image" in wanted else None,
+        summary=_summary(record, meta, main_text) if "summary" in wanted else None,
+        content=_content(main_text) if "content" in wanted else None,
     )
+
+
+class _MainText:
+    """The article's main text as trafilatura finds it, read once and only when asked for."""
+
+    def __init__(self, page: Page) -> None:
+        self._page = page
+        self._paragraphs: list[str] | None = None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """Its paragraphs, without the short lines around them (a repeated headline, a byline)."""
+        if self._paragraphs is None:
+            import trafilatura
+
+            text = trafilatura.extract(decode_html(self._page), include_comments=False, include_tables=False)
+            lines = (" ".join(line.split()) for line in (text or "").splitlines())
+            self._paragraphs = [line for line in lines if len(line) >= MIN_PARAGRAPH]
+        return self._paragraphs
 
 
 def _main_record(document: HtmlElement) -> dict[str, Any] | None:
@@ -142,22 +166,29 @@ def _image(record: dict[str, Any] | None, meta: dict[str, str], base: str) -> Fo
     return None
 
 
-def _summary(record: dict[str, Any] | None, meta: dict[str, str], page: Page) -> Found | None:
+def _summary(record: dict[str, Any] | None, meta: dict[str, str], main: _MainText) -> Found | None:
     if record and text_value(record.get("description")):
         return Found(text_value(record.get("description")), "json-ld")
     for key, origin in (("og:description", "opengraph"), ("description", "meta")):
         if meta.get(key):
             return Found(" ".join(meta[key].split()), origin)
-    import trafilatura
-
-    main = trafilatura.extract(decode_html(page), include_comments=False, include_tables=False) or ""
-    # Its paragraphs, without the short lines around them (a repeated headline, a byline).
-    text = " ".join(
-        " ".join(line.split()) for line in main.splitlines() if len(line.strip()) >= MIN_PARAGRAPH
-    )
+    text = " ".join(main.paragraphs)
     if not text:
         return None
     if len(text) > SUMMARY_CHARS:
         cut = text.rfind(" ", 0, SUMMARY_CHARS)
         text = text[: cut if cut > 0 else SUMMARY_CHARS].rstrip(",;:") + " …"
     return Found(text, "trafilatura")
+
+
+def _content(main: _MainText) -> Found | None:
+    """The main text as escaped paragraphs: no markup of the page's own reaches a feed."""
+    import html
+
+    paragraphs, size = [], 0
+    for paragraph in main.paragraphs:
+        size += len(paragraph)
+        if size > MAX_CONTENT:
+            break
+        paragraphs.append(f"<p>{html.escape(paragraph, quote=False)}</p>")
+    return Found("\n".join(paragraphs), "trafilatura") if paragraphs else None

@@ -111,7 +111,9 @@ def render_atom(
             entry.summary(stored.summary_html, type="html")
         elif stored.url:  # Atom wants some text; the title again would show twice: where the story is
             entry.summary(urlsplit(stored.url).hostname or stored.url, type="text")
-        if not stored.url:
+        if stored.content_html:  # the article's full text (enrich: content)
+            entry.content(stored.content_html, type="html")
+        elif not stored.url:
             # Atom needs an alternate link or a content element: a story from no page gets its text.
             entry.content(stored.summary_html or html.escape(stored.title), type="html")
         if stored.date_from_source:  # an undated story gets no date a reader would take for its own

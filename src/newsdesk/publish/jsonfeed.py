@@ -36,7 +36,11 @@ def _item(entry: StoredItem, info: FeedInfo, category_titles: dict[str, str]) ->
     if entry.url:
         item["url"] = entry.url
     item["title"] = entry.title
-    if entry.summary_html:
+    if entry.content_html:  # the article's full text (enrich: content)
+        item["content_html"] = entry.content_html
+        if entry.summary_text:
+            item["summary"] = entry.summary_text
+    elif entry.summary_html:
         item["content_html"] = entry.summary_html
         item["summary"] = entry.summary_text
     else:  # 1.1 wants content_html or content_text; an empty one spares readers the title twice

@@ -39,6 +39,8 @@ def render_rss(
         entry.guid(stored.entry_id, permalink=stored.entry_id == stored.url)
         if stored.summary_html:
             entry.description(stored.summary_html)
+        if stored.content_html:  # the article's full text (enrich: content), as content:encoded
+            entry.content(stored.content_html)
         if stored.date_from_source:  # undated: no date a reader would take for the story's own
             entry.pubDate(stored.published)
         for category in stored.categories:

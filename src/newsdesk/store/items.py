@@ -31,7 +31,7 @@ DISTINCT_CATEGORIES = """
     )
 """
 COLUMNS = (
-    "id, entry_id, url, title, summary_html, summary_text, image, language, published, "
+    "id, entry_id, url, title, summary_html, summary_text, content_html, image, language, published, "
     "date_from_source, updated, first_seen, seen_rank, content_source, content_hash, sources, duplicate_of"
 )
 SELECT = f"SELECT {COLUMNS} FROM items"
@@ -44,6 +44,7 @@ VALUES = (
     "title",
     "summary_html",
     "summary_text",
+    "content_html",
     "image",
     "language",
     "published",
@@ -259,6 +260,7 @@ def load(
             title=row.title,
             summary_html=row.summary_html,
             summary_text=row.summary_text,
+            content_html=row.content_html or "",
             categories=tuple(categories[row.id]),
             published=_time(row.published),
             date_from_source=bool(row.date_from_source),

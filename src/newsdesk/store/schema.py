@@ -39,6 +39,8 @@ items_table = sa.Table(
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("summary_html", sa.Text, nullable=False),
     sa.Column("summary_text", sa.Text, nullable=False),
+    # The full text of the story's article page, when enrichment read it (else empty).
+    sa.Column("content_html", sa.Text, nullable=False, default="", server_default=""),
     sa.Column("image", sa.Text),
     sa.Column("language", sa.String(20), nullable=False),
     sa.Column("published", UTCDateTime, nullable=False, index=True),

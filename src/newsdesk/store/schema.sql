@@ -1,4 +1,4 @@
--- newsdesk's schema at revision 0006 on SQLite, made by store.migrate.sqlite_schema_script()
+-- newsdesk's schema at revision 0007 on SQLite, made by store.migrate.sqlite_schema_script()
 BEGIN;
 CREATE TABLE items (
 	id INTEGER NOT NULL,
@@ -7,6 +7,7 @@ CREATE TABLE items (
 	title TEXT NOT NULL,
 	summary_html TEXT NOT NULL,
 	summary_text TEXT NOT NULL,
+	content_html TEXT DEFAULT '' NOT NULL,
 	image TEXT,
 	language VARCHAR(20) NOT NULL,
 	published DATETIME NOT NULL,
@@ -150,5 +151,5 @@ CREATE TABLE newsdesk_schema_version (
 	version_num VARCHAR(32) NOT NULL,
 	CONSTRAINT newsdesk_schema_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO newsdesk_schema_version (version_num) VALUES ('0006');
+INSERT INTO newsdesk_schema_version (version_num) VALUES ('0007');
 COMMIT;
