@@ -22,6 +22,7 @@ from pathlib import Path
 from common import Row
 from dedup import check_rows, insert_rows
 from discover import discover_rows
+from enrich import enrich_rows
 from extraction import date_rows, extraction_rows
 from history import history_rows
 from refresh import refresh_rows
@@ -52,6 +53,7 @@ def scenarios(quick: bool, tmp: Path) -> dict[str, Callable[[], list[Row]]]:
         "versus": lambda: versus_rows(3 if quick else 5),
         "workers": lambda: worker_rows(100 if quick else 1000),
         "discover": lambda: discover_rows(1 if quick else 3),
+        "enrich": lambda: enrich_rows(20 if quick else 100),
     }
 
 
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenarios: extraction,refresh,history,dedup,serving,writers,versus,workers,"
-        "discover",
+        "discover,enrich",
     )
     args = parser.parse_args(argv)
     rows: list[Row] = []
