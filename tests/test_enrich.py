@@ -230,3 +230,50 @@ def test_enrich_values_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
         "enrich: use missing, or a list of date, image, summary, content (got 'dates')"
         in capsys.readouterr().err
     )
+
+
+def test_an_article_asked_for_again_is_a_conditional_request(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """A story still new (not stored yet: another source saw it, or its store write failed) asks its
+    article with the validators of the answer kept for that address, and reads nothing on a 304."""
+    from werkzeug import Request, Response
+
+    from newsdesk.enrich import Enrichment, enrich_items
+    from newsdesk.fetch.http import new_session
+    from newsdesk.pipeline import Politeness, collect
+    from newsdesk.store.opening import open_store
+
+    page = listing(("/news/glider", "Autonomous glider back from the Atlantic", ""))
+    httpserver.expect_request("/news/").respond_with_data(page, content_type="text/html")
+
+    def answer(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(ARTICLES["/news/glider"], content_type="text/html", headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/news/glider").respond_with_handler(answer)
+    config = config_for(tmp_path, httpserver.url_for("/news/"), enrich="[date]")
+    source = config.source("lab")
+    clock = Clock()
+    store = open_store(config, clock())
+    try:
+        with new_session(config) as session:
+            got = collect(config, source, session=session, now=clock)
+            reports = [Enrichment(), Enrichment()]
+            for report in reports:
+                (item,) = enrich_items(
+                    config,
+                    source,
+                    got.items,
+                    store=store,
+                    session=session,
+                    politeness=Politeness(),
+                    now=clock,
+                    report=report,
+                )
+                assert (
+                    item.published is not None and item.published.isoformat() == "2026-11-20T08:00:00+00:00"
+                )
+    finally:
+        store.close()
+    assert (reports[0].fetched, reports[0].not_modified) == (1, 0)
+    assert (reports[1].fetched, reports[1].not_modified) == (1, 1)

@@ -394,8 +394,9 @@ def finished_items(
         return items
     items = without_shared_image(items, source.name)
     if source.enrich_fields:
-        from newsdesk.enrich import enrich_items
+        from newsdesk.enrich import Enrichment, enrich_items
 
+        report = Enrichment()
         items = enrich_items(
             config,
             source,
@@ -404,7 +405,20 @@ def finished_items(
             session=session,
             politeness=politeness or Politeness(),
             now=now,
+            report=report,
         )
+        if report.fetched:
+            filled = (
+                ", ".join(f"{name} {count}" for name, count in sorted(report.filled.items())) or "nothing"
+            )
+            log.info(
+                "source %r: %d article page(s) asked for (%d not modified, %d failed); filled %s",
+                source.name,
+                report.fetched,
+                report.not_modified,
+                report.failed,
+                filled,
+            )
         items = without_shared_image(items, source.name)
     return items
 
