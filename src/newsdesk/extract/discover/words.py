@@ -134,10 +134,12 @@ def _holds_page(node: HtmlElement) -> bool:
     body = next(node.iterancestors("body"), None)
     if body is None:
         return False
-    if body not in _BODY_TEXT:
-        _BODY_TEXT.clear()  # one page at a time
-        _BODY_TEXT[body] = len(visible_text(body))
-    return len(visible_text(node)) > 0.5 * _BODY_TEXT[body]
+    length = _BODY_TEXT.get(body)
+    if length is None:  # one page at a time; threads that race only count again
+        length = len(visible_text(body))
+        _BODY_TEXT.clear()
+        _BODY_TEXT[body] = length
+    return len(visible_text(node)) > 0.5 * length
 
 
 _BODY_TEXT: dict[HtmlElement, int] = {}
