@@ -90,10 +90,10 @@ def discover(
             return Result(url, Discovery(url, "feed", []), entry, given_feed.items, [given_feed])
         discovery = discover_page(page, name)
         render: Literal["browser"] | None = None
-        if not discovery.items and _shell(page, name) and browser_available():
+        if not discovery.items and discovery.shell and browser_available():
             page = rendered_page(config, probe, page, politeness)  # what a reader's browser shows
             discovery, render = discover_page(page, name), "browser"
-        language = language or _page_language(page, name)
+        language = language or discovery.language
         source = SourceConfig(
             name=name, type="auto", url=address_for_config(config, url), language=language, render=render
         )
@@ -170,16 +170,6 @@ def _get(
         )
 
 
-def _shell(page: Page, name: str) -> bool:
-    from newsdesk.extract.discover import app_shell
-    from newsdesk.extract.html import parse_html
-
-    try:
-        return app_shell(parse_html(page, name)) is not None
-    except ExtractError:
-        return False
-
-
 def browser_available() -> bool:
     """Chromium where newsdesk looks for it, and Playwright to drive it."""
     import importlib.util
@@ -187,18 +177,6 @@ def browser_available() -> bool:
     from newsdesk.fetch.browser import CHROMIUM
 
     return CHROMIUM.exists() and importlib.util.find_spec("playwright") is not None
-
-
-def _page_language(page: Page, name: str) -> str | None:
-    """The page's own <html lang>, as a two-letter code (the date reader's languages)."""
-    from newsdesk.extract.html import parse_html
-
-    try:
-        lang = parse_html(page, name).get("lang") or ""
-    except ExtractError:
-        return None
-    code = lang.strip().lower()[:2]
-    return code if code.isalpha() and len(code) == 2 else None
 
 
 def _items(config: Config, source: SourceConfig, page: Page, discovery: Discovery) -> list[Item]:

@@ -108,7 +108,7 @@ def read_pages(config: Config, source: SourceConfig, now: Callable[[], datetime]
                 reading.candidates = [
                     candidate for page in got.unmatched for candidate in _candidates(page, source.name)
                 ]
-            if source.render is None:
+            if source.type == "html" and source.render is None:
                 reading.shells = [shell for page in got.unmatched if (shell := _shell(page, source.name))]
             readings.append(reading)
     return readings

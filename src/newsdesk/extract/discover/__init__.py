@@ -36,6 +36,8 @@ class Discovery:
     select: SelectConfig | None = None  # None: no selectors read these cards (use type: auto)
     candidates: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None  # why nothing was found, in one line
+    language: str | None = None  # the page's <html lang>, as a two-letter code
+    shell: str | None = None  # what makes the page an empty shell its scripts fill (`app_shell`)
 
     @property
     def recipe(self) -> str:
@@ -57,6 +59,7 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
     base = base_url(document, page.url)
     data = structured_items(document, base, source, page.url) + state_items(document, base, source, page.url)
     reading = Page(document, page.url, base)
+    facts = {"language": page_language(document), "shell": app_shell(document)}
     blocks = find_blocks(reading)
     chosen = chosen_blocks(blocks)
     single = single_cards(reading, chosen, blocks)
@@ -71,9 +74,10 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
     if best_data is not None:
         data_links = {item.link for item in best_data.items}
         if not cards or len(data_links & card_links) < DATA_COVERED * len(data_links):
-            return Discovery(page.url, best_data.method, best_data.items, None, candidates)
+            return Discovery(page.url, best_data.method, best_data.items, None, candidates, **facts)
     if not cards:
-        return Discovery(page.url, "", [], None, candidates, problem=_why_nothing(document, page.url, base))
+        problem = _why_nothing(document, page.url, base, facts["shell"])
+        return Discovery(page.url, "", [], None, candidates, problem=problem, **facts)
     per_block = [(item_selector(reading, block), field_selectors(block)) for block in news]
     titles = {card.link: card.title for card in reversed(cards)}  # the first card's title
     select = _selectors(per_block, page, source, titles, reading)
@@ -85,7 +89,7 @@ def discover_page(page: FetchedPage, source: str) -> Discovery:
             for block, (css, fields) in zip(news, per_block, strict=True)
             for raw in _block_items(page, source, reading, block, css, fields)
         ]
-    return Discovery(page.url, "html", items, select, candidates)
+    return Discovery(page.url, "html", items, select, candidates, **facts)
 
 
 def _selectors(
@@ -195,6 +199,12 @@ def _data_candidate(found: Found) -> dict[str, Any]:
     }
 
 
+def page_language(document: HtmlElement) -> str | None:
+    """The page's own <html lang>, as a two-letter code (the date reader's languages)."""
+    code = (document.get("lang") or "").strip().lower()[:2]
+    return code if code.isalpha() and len(code) == 2 else None
+
+
 def app_shell(document: HtmlElement) -> str | None:
     """What makes a page an empty shell its scripts fill ("an empty shell built by JavaScript (12
     characters of text, 3 script(s))"), or None when it shows its text."""
@@ -206,7 +216,7 @@ def app_shell(document: HtmlElement) -> str | None:
     return None
 
 
-def _why_nothing(document: Any, url: str, base: str) -> str:
+def _why_nothing(document: Any, url: str, base: str, shell: str | None) -> str:
     """One line: a saved page whose links lead nowhere, an app shell, a login wall, or no repeated
     structure."""
     if not base.startswith(("http://", "https://")):
@@ -216,7 +226,6 @@ def _why_nothing(document: Any, url: str, base: str) -> str:
         )
     if any((field.get("type") or "").lower() == "password" for field in document.iter("input")):
         return f"{url} shows a login form (a password field): newsdesk reads public pages only"
-    shell = app_shell(document)
     if shell:
         return f"{url} is {shell} and carries no stories as data: it needs a browser (render: browser)"
     links = sum(1 for _ in document.iter("a"))

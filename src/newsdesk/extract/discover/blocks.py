@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -422,7 +422,7 @@ CARD_WORDS = re.compile(
 )
 
 
-def single_cards(page: Page, chosen: list[Block], judged: list[Block] = ()) -> Block | None:  # type: ignore[assignment]
+def single_cards(page: Page, chosen: list[Block], judged: Sequence[Block] = ()) -> Block | None:
     """Stories shown once in their own shape: the lead teaser above a list, an article card beside a
     list item. Looked for where the chosen blocks are (the page's <main>, else around them), or on the
     whole page when there is no block; each must have a title of two words or more and lead to a story

@@ -122,8 +122,8 @@ def _flatten_jsonld(data: Any, depth: int) -> Iterator[dict[str, Any]]:
             elif isinstance(element, dict):
                 yield element
         return
-    for key in ("mainEntity", "hasPart", "blogPost", "articleBody"):
-        if isinstance(data.get(key), list | dict) and key != "articleBody":
+    for key in ("mainEntity", "hasPart", "blogPost"):
+        if isinstance(data.get(key), list | dict):
             yield from _flatten_jsonld(data[key], depth + 1)
     yield data
 
